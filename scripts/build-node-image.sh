@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Build the Debian 12 systemd node image used by the Molecule scenarios, without
+# a registry: debootstrap a minimal root file system and `docker import` it.
+# Reused when the image already exists (set KUBELAB_REBUILD_IMAGE=1 to force).
+# Machines that can pull images may use tests/images/Dockerfile instead.
+set -euo pipefail
+
+image="${KUBELAB_NODE_IMAGE:-kubelab/node:debian12}"
+suite="${KUBELAB_NODE_SUITE:-bookworm}"
+mirror="${KUBELAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+packages="systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,procps,kmod,ca-certificates,gnupg,curl,sudo"
+
+if [ "${KUBELAB_REBUILD_IMAGE:-0}" != "1" ] && docker image inspect "$image" >/dev/null 2>&1; then
+  echo "build-node-image: $image already present"
+  exit 0
+fi
+
+if ! command -v debootstrap >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq debootstrap >/dev/null
+fi
+
+rootfs="$(mktemp -d /var/tmp/kubelab-rootfs.XXXXXX)"
+trap 'rm -rf "$rootfs"' EXIT
+
+echo "build-node-image: debootstrap $suite into $rootfs"
+debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror" >/dev/null
+
+# Trim what a container node never uses and keep systemd from waiting on ttys.
+chroot "$rootfs" /bin/sh -c '
+  set -e
+  apt-get clean
+  rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/* /usr/share/locale/*
+  for unit in getty.target console-getty.service systemd-firstboot.service \
+              systemd-udevd.service systemd-udev-trigger.service systemd-modules-load.service \
+              sys-kernel-config.mount sys-kernel-debug.mount sys-kernel-tracing.mount; do
+    ln -sf /dev/null "/etc/systemd/system/$unit"
+  done
+  : > /etc/machine-id
+'
+# apt sources with the same mirror, plus updates and security.
+cat > "$rootfs/etc/apt/sources.list" <<SRC
+deb $mirror $suite main
+deb $mirror $suite-updates main
+deb ${mirror%/debian}/debian-security $suite-security main
+SRC
+
+echo "build-node-image: importing as $image"
+tar -C "$rootfs" -c . | docker import \
+  -c 'CMD ["/lib/systemd/systemd"]' \
+  -c 'ENV container=docker' \
+  - "$image" >/dev/null
+echo "build-node-image: built $image"
