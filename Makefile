@@ -7,13 +7,18 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(abspath $(VENV))/bin
 COLLECTION_LINK := $(VENV)/collections/ansible_collections/kubelab/cluster
-SANITY_ROOT := build/sanity/ansible_collections/kubelab/cluster
+SANITY_DIR ?= build/sanity
+SANITY_ROOT := $(SANITY_DIR)/ansible_collections/kubelab/cluster
+# e.g. SANITY_ARGS='--test validate-modules plugins/modules/kubeadm_init.py'
+SANITY_ARGS ?=
 SANITY_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 MOLECULE_SCENARIOS ?= default
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
+# Molecule platforms read the node image from here (see .config/molecule/config.yml).
+export KUBELAB_NODE_IMAGE ?= $(shell scripts/build-node-image.sh --print-name)
 
-.PHONY: help setup test lint yamllint ansible-lint sanity unit molecule docker node-image build clean
+.PHONY: help system-deps pip-bootstrap setup test lint yamllint ansible-lint sanity unit molecule docker node-image build clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -28,7 +33,18 @@ $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn ../../../.. $@
 
-setup: $(VENV)/.installed $(COLLECTION_LINK) ## Install everything (venv, pinned tools, collection link)
+# ansible-test downloads a pip bootstrap script from a host CI cannot reach; put an
+# offline stand-in in its cache (tests/sanity/get_pip_offline.py says how it works).
+PIP_BOOTSTRAP = $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(shell sed -n "s/.*pip='\([0-9.]*\)'.*/\1/p" $(VENV)/lib/python*/site-packages/ansible_test/_internal/python_requirements.py | head -n1)).py
+
+pip-bootstrap: $(VENV)/.installed
+	@mkdir -p $(HOME)/.ansible/test/cache
+	@cmp -s tests/sanity/get_pip_offline.py $(PIP_BOOTSTRAP) || cp tests/sanity/get_pip_offline.py $(PIP_BOOTSTRAP)
+
+system-deps:
+	scripts/install-system-deps.sh
+
+setup: system-deps $(VENV)/.installed $(COLLECTION_LINK) pip-bootstrap ## Install everything (venv, pinned tools, collection link)
 	@$(BIN)/ansible-galaxy collection list kubelab.cluster 2>/dev/null | grep -q kubelab.cluster
 	@echo "setup done: kubelab.cluster resolves from $(COLLECTION_LINK)"
 
@@ -43,10 +59,10 @@ ansible-lint:
 	$(BIN)/ansible-lint --offline --strict
 
 sanity: ## ansible-test sanity on a copy under build/sanity/ansible_collections/kubelab/cluster
-	rm -rf build/sanity && mkdir -p $(SANITY_ROOT)
+	rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_ROOT)
 	git ls-files -co --exclude-standard -z | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' | tar --null -T - -cf - | tar -C $(SANITY_ROOT) -xf -
 	cd $(SANITY_ROOT) && git init -q && git add -A && \
-	  $(BIN)/ansible-test sanity --venv --python $(SANITY_PYTHON) --color no
+	  $(BIN)/ansible-test sanity --venv --python $(SANITY_PYTHON) --color no $(SANITY_ARGS)
 
 unit: ## pytest on parsers, modules, filters and role metadata
 	$(BIN)/pytest -q tests/unit

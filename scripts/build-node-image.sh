@@ -5,12 +5,20 @@
 # Machines that can pull images may use tests/images/Dockerfile instead.
 set -euo pipefail
 
-image="${KUBELAB_NODE_IMAGE:-kubelab/node:debian12}"
 suite="${KUBELAB_NODE_SUITE:-bookworm}"
 mirror="${KUBELAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-packages="systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,procps,kmod,ca-certificates,gnupg,curl,sudo"
+# openssl serves the kubeadm test double (tests/doubles), which makes a real CA.
+packages="systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,procps,kmod,ca-certificates,gnupg,curl,sudo,openssl"
+# The tag carries a hash of this script, so a changed recipe builds a new image.
+default_image="kubelab/node:debian12-$(sha256sum "$0" | cut -c1-10)"
+if [ "${1:-}" = "--print-name" ]; then
+  echo "${KUBELAB_NODE_IMAGE:-$default_image}"
+  exit 0
+fi
+image="${KUBELAB_NODE_IMAGE:-$default_image}"
 
 if [ "${KUBELAB_REBUILD_IMAGE:-0}" != "1" ] && docker image inspect "$image" >/dev/null 2>&1; then
+  docker tag "$image" kubelab/node:debian12
   echo "build-node-image: $image already present"
   exit 0
 fi
@@ -51,4 +59,6 @@ tar -C "$rootfs" -c . | docker import \
   -c 'CMD ["/lib/systemd/systemd"]' \
   -c 'ENV container=docker' \
   - "$image" >/dev/null
+# The short name is what a bare `molecule test` (outside make) uses.
+docker tag "$image" kubelab/node:debian12
 echo "build-node-image: built $image"
