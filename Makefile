@@ -12,13 +12,14 @@ SANITY_ROOT := $(SANITY_DIR)/ansible_collections/kubelab/cluster
 # e.g. SANITY_ARGS='--test validate-modules plugins/modules/kubeadm_init.py'
 SANITY_ARGS ?=
 SANITY_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-MOLECULE_SCENARIOS ?= default
+# The smoke scenario first, then the others by name.
+MOLECULE_SCENARIOS ?= default $(filter-out default,$(notdir $(wildcard molecule/*)))
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 # Molecule platforms read the node image from here (see .config/molecule/config.yml).
 export KUBELAB_NODE_IMAGE ?= $(shell scripts/build-node-image.sh --print-name)
 
-.PHONY: help system-deps pip-bootstrap setup test lint yamllint ansible-lint sanity unit molecule docker node-image build clean
+.PHONY: help system-deps pip-bootstrap setup test lint yamllint ansible-lint sanity unit collection molecule docker node-image build clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -48,7 +49,7 @@ setup: system-deps $(VENV)/.installed $(COLLECTION_LINK) pip-bootstrap ## Instal
 	@$(BIN)/ansible-galaxy collection list kubelab.cluster 2>/dev/null | grep -q kubelab.cluster
 	@echo "setup done: kubelab.cluster resolves from $(COLLECTION_LINK)"
 
-test: lint sanity unit molecule ## Every check: lint, sanity, unit, molecule
+test: lint sanity unit collection molecule ## Every check: lint, sanity, unit, collection build, molecule
 
 lint: yamllint ansible-lint ## yamllint and ansible-lint (production profile)
 
@@ -75,6 +76,9 @@ docker: ## Start a Docker engine if none answers
 
 node-image: docker ## Build the local Debian 12 systemd node image (reused when present)
 	scripts/build-node-image.sh
+
+collection: ## Build the tarball, install it offline into an empty path, ansible-doc every plugin
+	scripts/check-collection-build.sh
 
 build: ## Build the collection tarball
 	$(BIN)/ansible-galaxy collection build --force --output-path build/

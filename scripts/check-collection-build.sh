@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Build the collection tarball, install it offline into an empty path and check
+# that ansible-doc lists every module and filter from that install alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+work="$(mktemp -d /tmp/kubelab-build.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+
+ansible-galaxy collection build --force --output-path "$work/dist" . >/dev/null
+tarball="$(ls "$work"/dist/kubelab-cluster-*.tar.gz)"
+echo "built $(basename "$tarball") ($(du -k "$tarball" | cut -f1) KiB)"
+
+# Nothing from the checkout may leak in: only the fresh install is on the path.
+# Dependencies come from the `ansible` package in the venv; ours is installed alone.
+export ANSIBLE_COLLECTIONS_PATH="$work/collections"
+printf "[defaults]\n" > "$work/ansible.cfg"
+export ANSIBLE_CONFIG="$work/ansible.cfg"
+ansible-galaxy collection install --offline --no-deps -p "$work/collections" "$tarball" >/dev/null
+test -f "$work/collections/ansible_collections/kubelab/cluster/MANIFEST.json"
+modules="$(ansible-doc -t module -l kubelab.cluster)"
+filters="$(ansible-doc -t filter -l kubelab.cluster)"
+
+status=0
+for path in plugins/modules/*.py; do
+  [ -e "$path" ] || continue
+  name="kubelab.cluster.$(basename "$path" .py)"
+  grep -q "^$name " <<<"$modules" || { echo "missing module in ansible-doc -l: $name"; status=1; }
+  ansible-doc -t module "$name" >/dev/null || { echo "ansible-doc cannot render $name"; status=1; }
+done
+for path in plugins/filter/*.yml; do
+  [ -e "$path" ] || continue
+  name="kubelab.cluster.$(basename "$path" .yml)"
+  grep -q "^$name " <<<"$filters" || { echo "missing filter in ansible-doc -l: $name"; status=1; }
+done
+for role in roles/*/; do
+  [ -d "$role" ] || continue
+  role="$(basename "$role")"
+  test -d "$work/collections/ansible_collections/kubelab/cluster/roles/$role" || { echo "role $role not in the tarball"; status=1; }
+done
+test -f "$work/collections/ansible_collections/kubelab/cluster/playbooks/site.yml" || echo "note: playbooks/site.yml not in the tarball yet"
+echo "ansible-doc lists $(grep -c . <<<"$modules" || true) modules and $(grep -c . <<<"$filters" || true) filters from the offline install"
+exit "$status"
