@@ -14,4 +14,4 @@ from ansible.utils.collection_loader._collection_finder import _AnsibleCollectio
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 COLLECTIONS_PATH = REPO_ROOT / ".venv" / "collections"
 
-_AnsibleCollectionFinder(paths=[str(COLLECTIONS_PATH)], scan_sys_path=True)._install()
+_AnsibleCollectionFinder(paths=[str(COLLECTIONS_PATH)], scan_sys_paths=True)._install()

@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubelab.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared AnsibleModule glue for the kubeadm modules: option specs, running kubeadm.
+
+Only thin wrappers around ``module.run_command`` live here; every decision is made
+by the pure functions in kubeadm_common and kubeadm_output.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+import os
+
+from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import (
+    TIMEOUT_RC,
+    kubeconfig_ca_pem,
+    kubeconfig_cluster,
+    ca_cert_hashes_from_pem,
+    DerError,
+    mask_argv,
+    mask_secrets,
+    version_argv,
+    with_timeout,
+)
+
+
+def common_argument_spec(timeout):
+    """Options every kubeadm module accepts."""
+    return {
+        "kubeadm_path": {"type": "str", "default": "kubeadm"},
+        "timeout": {"type": "int", "default": timeout},
+    }
+
+
+def find_kubeadm(module):
+    """Absolute path of kubeadm, or fail with a clear message before anything runs."""
+    path = module.params["kubeadm_path"]
+    if os.path.sep in path:
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            module.fail_json(msg="kubeadm_path %s is not an executable file" % path)
+        return path
+    found = module.get_bin_path(path)
+    if not found:
+        module.fail_json(msg="%s was not found in PATH; install the kubeadm package first (kubelab.cluster.kube_packages)" % path)
+    return found
+
+
+def check_timeout(module):
+    """Fail early on a timeout that is not a positive number of seconds."""
+    if module.params["timeout"] is None or module.params["timeout"] <= 0:
+        module.fail_json(msg="timeout must be a positive number of seconds")
+
+
+def run_kubeadm(module, argv, secrets=(), timeout=None):
+    """Run ``argv`` (wrapped in coreutils timeout when available).
+
+    Returns ``(run, raw)``: ``run`` is ``{"rc", "stdout", "stderr", "cmd"}`` with secrets
+    masked, ready to go into the result; ``raw`` is the unmasked stdout and stderr,
+    for parsing only (never returned). ``rc`` is 124 when the time limit was hit.
+    """
+    seconds = module.params["timeout"] if timeout is None else timeout
+    wrapped = with_timeout(module.get_bin_path("timeout"), seconds, argv)
+    rc, out, err = module.run_command(wrapped, environ_update={"LANG": "C", "LC_ALL": "C"})
+    run = {
+        "rc": rc,
+        "stdout": mask_secrets(out, secrets),
+        "stderr": mask_secrets(err, secrets),
+        "cmd": mask_argv(argv, secrets),
+    }
+    return run, (out or "") + "\n" + (err or "")
+
+
+def kubeadm_version(module, kubeadm):
+    """``v1.36.1`` from ``kubeadm version -o short`` (read-only), or ``None``."""
+    rc, out, _err = module.run_command(version_argv(kubeadm), environ_update={"LANG": "C", "LC_ALL": "C"})
+    if rc != 0:
+        return None
+    value = out.strip().splitlines()
+    return value[-1].strip() if value else None
+
+
+def read_text(path):
+    """File contents as text, or ``None`` when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
+    except (IOError, OSError):
+        return None
+
+
+def kubeconfig_ca_hash(path):
+    """``(hash, cluster)`` of the CA a kubeconfig trusts; raises ``ValueError`` with a clear message."""
+    text = read_text(path)
+    if text is None:
+        raise ValueError("cannot read %s" % path)
+    cluster = kubeconfig_cluster(text)
+    pem = kubeconfig_ca_pem(cluster)
+    if pem is None and cluster.get("certificate-authority"):
+        pem = read_text(cluster["certificate-authority"])
+    if pem is None:
+        raise ValueError("%s names no readable cluster CA (certificate-authority-data)" % path)
+    try:
+        return ca_cert_hashes_from_pem(pem)[0], cluster
+    except DerError as exc:
+        raise ValueError("the CA certificate in %s cannot be parsed: %s" % (path, exc))
+
+
+def timed_out(rc):
+    return rc == TIMEOUT_RC

@@ -1,0 +1,269 @@
+"""Unit tests of the kubeadm and kubectl TEST DOUBLES (tests/doubles/bin).
+
+The doubles are loaded as modules with their state rooted in a temporary directory
+(KUBELAB_DOUBLE_ROOT) and a fake procfs (KUBELAB_DOUBLE_PROC), so preflight checks,
+init, tokens, the API-server double and join run here without a node. CA hashes are
+checked against openssl run independently of the double.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.machinery
+import importlib.util
+import io
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+BIN = pathlib.Path(__file__).resolve().parents[3] / "tests" / "doubles" / "bin"
+HAS_OPENSSL = subprocess.run(["openssl", "version"], capture_output=True, check=False).returncode == 0
+
+
+def load(name: str, root: pathlib.Path, proc: pathlib.Path):
+    os.environ["KUBELAB_DOUBLE_ROOT"] = str(root)
+    os.environ["KUBELAB_DOUBLE_PROC"] = str(proc)
+    os.environ["KUBELAB_DOUBLE_NO_SYSTEMD"] = "1"
+    loader = importlib.machinery.SourceFileLoader(f"{name}_double_{id(root)}", str(BIN / name))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def fake_proc(base: pathlib.Path, listening=(), swap=False, ip_forward="1", bridge="1", mem_kb=8 * 1024 * 1024):
+    proc = base / "proc"
+    (proc / "net").mkdir(parents=True, exist_ok=True)
+    (proc / "sys/net/ipv4").mkdir(parents=True, exist_ok=True)
+    (proc / "sys/net/bridge").mkdir(parents=True, exist_ok=True)
+    rows = ["  sl  local_address rem_address   st"]
+    rows += [f"   {i}: 00000000:{port:04X} 00000000:0000 0A" for i, port in enumerate(listening)]
+    rows.append("   9: 0100007F:1F90 0100007F:D431 01")  # an established connection on 8080
+    (proc / "net/tcp").write_text("\n".join(rows) + "\n")
+    (proc / "net/tcp6").write_text("  sl  local_address rem_address   st\n")
+    swaps = "Filename Type Size Used Priority\n" + ("/swap.img file 1024 0 -2\n" if swap else "")
+    (proc / "swaps").write_text(swaps)
+    (proc / "meminfo").write_text(f"MemTotal:       {mem_kb} kB\n")
+    (proc / "sys/net/ipv4/ip_forward").write_text(ip_forward + "\n")
+    if bridge is not None:
+        (proc / "sys/net/bridge/bridge-nf-call-iptables").write_text(bridge + "\n")
+    (proc / "net/route").write_text("Iface\tDestination\tGateway\nlo\t00000000\t00000000\n")
+    return proc
+
+
+@pytest.fixture
+def cri_socket(tmp_path):
+    path = tmp_path / "root/run/containerd/containerd.sock"
+    path.parent.mkdir(parents=True)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(5)
+    yield "unix:///run/containerd/containerd.sock"
+    server.close()
+
+
+def run(module, *argv) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = module.main(list(argv))
+    return rc, out.getvalue(), err.getvalue()
+
+
+def write_config(path: pathlib.Path, cri: str, api="kubeadm.k8s.io/v1beta4", extra="") -> str:
+    path.write_text(
+        f"---\napiVersion: {api}\nkind: InitConfiguration\nlocalAPIEndpoint:\n  advertiseAddress: 127.0.0.1\n"
+        f"  bindPort: 6443\nnodeRegistration:\n  criSocket: {cri}\n  name: cp1\n---\napiVersion: {api}\n"
+        "kind: ClusterConfiguration\nkubernetesVersion: v1.36.1\nnetworking:\n  podSubnet: 10.244.0.0/16\n"
+        f"  serviceSubnet: 10.96.0.0/12\n{extra}---\napiVersion: kubelet.config.k8s.io/v1beta1\n"
+        "kind: KubeletConfiguration\ncgroupDriver: systemd\n")
+    return str(path)
+
+
+def openssl_spki_hash(pem_path: pathlib.Path) -> str:
+    pub = subprocess.run(["openssl", "x509", "-in", str(pem_path), "-pubkey", "-noout"], capture_output=True,
+                         check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub, capture_output=True,
+                         check=True).stdout
+    return "sha256:" + hashlib.sha256(der).hexdigest()
+
+
+def test_version_subcommands(tmp_path):
+    kubeadm = load("kubeadm", tmp_path / "root", fake_proc(tmp_path))
+    assert run(kubeadm, "version", "-o", "short") == (0, "v1.36.1\n", "")
+    rc, out, _ = run(kubeadm, "version")
+    assert rc == 0 and out.startswith('kubeadm version: &version.Info{Major:"1", Minor:"36"')
+    assert 'GitVersion:"v1.36.1"' in out
+    kubectl = load("kubectl", tmp_path / "root", fake_proc(tmp_path))
+    assert run(kubectl, "version", "--client") == (0, "Client Version: v1.36.1\nKustomize Version: v5.7.1\n", "")
+
+
+def test_unknown_subcommands_say_they_are_not_implemented(tmp_path):
+    kubectl = load("kubectl", tmp_path / "root", fake_proc(tmp_path))
+    rc, _, err = run(kubectl, "delete", "pod", "x")
+    assert rc == 1 and "not implemented by the kubectl test double" in err
+    kubeadm = load("kubeadm", tmp_path / "root", fake_proc(tmp_path))
+    rc, _, err = run(kubeadm, "upgrade", "apply")
+    assert rc == 1 and "not implemented by the kubeadm test double" in err
+
+
+def test_yaml_subset_parser_reads_what_the_role_renders(tmp_path):
+    kubeadm = load("kubeadm", tmp_path / "root", fake_proc(tmp_path))
+    docs = kubeadm.load_yaml_documents(
+        "# comment\n---\napiServer:\n  extraArgs:\n  - name: a\n    value: '30'\nkind: ClusterConfiguration\n"
+        "list: [a, b]\nempty: {}\ntext: |\n  line 1\n  line 2\nquoted: \"x: y\"\n---\nkind: Other\nn: 5\n")
+    assert docs[0]["apiServer"]["extraArgs"] == [{"name": "a", "value": "30"}]
+    assert docs[0]["list"] == ["a", "b"] and docs[0]["empty"] == {}
+    assert docs[0]["text"] == "line 1\nline 2\n" and docs[0]["quoted"] == "x: y"
+    assert docs[1] == {"kind": "Other", "n": 5}
+
+
+def test_v1beta4_rejects_extra_args_as_a_map(tmp_path, cri_socket):
+    kubeadm = load("kubeadm", tmp_path / "root", fake_proc(tmp_path))
+    config = write_config(tmp_path / "k.yaml", cri_socket, extra="apiServer:\n  extraArgs:\n    audit-log-maxage: '30'\n")
+    rc, _, err = run(kubeadm, "init", "--config", config)
+    assert rc == 1 and "cannot unmarshal object" in err and "[]v1beta4.Arg" in err
+    assert not (tmp_path / "root/etc/kubernetes/admin.conf").exists()
+
+
+def test_preflight_reports_kubeadm_errors_and_warnings(tmp_path):
+    proc = fake_proc(tmp_path, listening=(6443, 10250), swap=True, ip_forward="0", bridge=None, mem_kb=1024 * 1024)
+    root = tmp_path / "root"
+    (root / "etc/kubernetes/manifests").mkdir(parents=True)
+    (root / "etc/kubernetes/manifests/etcd.yaml").write_text("x")
+    (root / "var/lib/etcd/member").mkdir(parents=True)
+    kubeadm = load("kubeadm", root, proc)
+    config = write_config(tmp_path / "k.yaml", "unix:///run/containerd/containerd.sock")
+    rc, out, err = run(kubeadm, "init", "--config", config, "--ignore-preflight-errors=Mem")
+    assert rc == 1
+    assert "[preflight] Running pre-flight checks" in out
+    assert "\t[WARNING Mem]: the system RAM (1024 MB) is less than the minimum 1700 MB" in out
+    assert "\t[WARNING Swap]: swap is supported for cgroup v2 only." in out
+    assert "[preflight] Some fatal errors occurred:" in err
+    for line in (
+        "\t[ERROR Port-6443]: Port 6443 is in use",
+        "\t[ERROR Port-10250]: Port 10250 is in use",
+        "\t[ERROR FileAvailable--etc-kubernetes-manifests-etcd.yaml]: /etc/kubernetes/manifests/etcd.yaml already exists",
+        "\t[ERROR DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty",
+        "\t[ERROR FileContent--proc-sys-net-ipv4-ip_forward]: /proc/sys/net/ipv4/ip_forward contents are not set to 1",
+        "\t[ERROR FileContent--proc-sys-net-bridge-bridge-nf-call-iptables]: "
+        "/proc/sys/net/bridge/bridge-nf-call-iptables does not exist",
+    ):
+        assert line in err, err
+    assert "[ERROR CRI]: could not connect to the container runtime" in err
+    assert "Port-8080" not in err
+    assert "error: error execution phase preflight: preflight checks failed" in err
+    assert not (root / "etc/kubernetes/admin.conf").exists()
+
+
+def test_ignoring_all_with_other_checks_is_refused(tmp_path, cri_socket):
+    kubeadm = load("kubeadm", tmp_path / "root", fake_proc(tmp_path))
+    config = write_config(tmp_path / "k.yaml", cri_socket)
+    rc, _, err = run(kubeadm, "init", "--config", config, "--ignore-preflight-errors=all,Swap")
+    assert rc == 1 and "don't specify individual checks" in err
+
+
+@pytest.mark.skipif(not HAS_OPENSSL, reason="openssl is needed to make the CA")
+def test_init_tokens_api_server_join_and_reset(tmp_path, cri_socket):
+    root = tmp_path / "root"
+    kubeadm = load("kubeadm", root, fake_proc(tmp_path))
+    config = write_config(tmp_path / "k.yaml", cri_socket)
+    rc, out, err = run(kubeadm, "init", "--config", config, "--upload-certs")
+    assert rc == 0, err
+    ca_hash = openssl_spki_hash(root / "etc/kubernetes/pki/ca.crt")
+    assert "Your Kubernetes control-plane has initialized successfully!" in out
+    assert f"--discovery-token-ca-cert-hash {ca_hash}" in out
+    assert "[upload-certs] Using certificate key:" in out
+    for name in ("admin.conf", "super-admin.conf", "kubelet.conf", "controller-manager.conf", "scheduler.conf"):
+        text = (root / "etc/kubernetes" / name).read_text()
+        assert "server: https://127.0.0.1:6443" in text and "certificate-authority-data:" in text
+    assert "--cluster-cidr=10.244.0.0/16" in (root / "etc/kubernetes/manifests/kube-controller-manager.yaml").read_text()
+    assert "cgroupDriver: systemd" in (root / "var/lib/kubelet/config.yaml").read_text()
+    assert "--container-runtime-endpoint=" in (root / "var/lib/kubelet/kubeadm-flags.env").read_text()
+    assert "[Service]" in (root / "etc/systemd/system/kubelab-double-apiserver.service").read_text()
+
+    rc, out, _ = run(kubeadm, "token", "create", "--ttl", "2h", "--description", "kubelab.cluster join token")
+    assert rc == 0 and kubeadm.TOKEN_RE.match(out.strip())
+    token = out.strip()
+    rc, out, _ = run(kubeadm, "token", "list", "-o", "json")
+    stream = [json.loads("{" + part) for part in ("\n" + out).split("\n{")[1:]]
+    assert [t["kind"] for t in stream] == ["BootstrapToken", "BootstrapToken"]
+    assert token in [t["token"] for t in stream]
+    assert any(t.get("description") == "kubelab.cluster join token" for t in stream)
+    rc, out, _ = run(kubeadm, "token", "list")
+    assert out.splitlines()[0].split() == ["TOKEN", "TTL", "EXPIRES", "USAGES", "DESCRIPTION", "EXTRA", "GROUPS"]
+
+    port = free_port()
+    server = threading.Thread(target=kubeadm.serve_apiserver, args=(port,), daemon=True)
+    server.start()
+    wait_for(port)
+    endpoint = f"127.0.0.1:{port}"
+    # An unknown token and a wrong CA pin fail with kubeadm's messages, touching nothing.
+    for bad_token, pin, message in (
+        ("abcdef.0123456789abcdef", ca_hash, 'could not find a JWS signature in the cluster-info ConfigMap for token '
+                                              'ID "abcdef"'),
+        (token, "sha256:" + "0" * 64, f'none of the public keys "{ca_hash}" are pinned'),
+    ):
+        bad_root = tmp_path / f"worker-{bad_token[:3]}{pin[-2:]}"
+        worker = load("kubeadm", bad_root, fake_proc(tmp_path / "w"))
+        rc, _, err = run(worker, "join", endpoint, "--token", bad_token, "--discovery-token-ca-cert-hash", pin,
+                         "--ignore-preflight-errors=CRI")
+        assert rc == 1 and message in err, err
+        assert not (bad_root / "etc/kubernetes/kubelet.conf").exists()
+    worker_root = tmp_path / "worker"
+    worker = load("kubeadm", worker_root, fake_proc(tmp_path / "w2"))
+    os.environ["KUBELAB_DOUBLE_ROOT"] = str(worker_root)
+    (worker_root / "run/containerd").mkdir(parents=True)
+    os.symlink(root / "run/containerd/containerd.sock", worker_root / "run/containerd/containerd.sock")
+    rc, out, err = run(worker, "join", endpoint, "--token", token, "--discovery-token-ca-cert-hash", ca_hash,
+                       "--node-name", "w1", "--cri-socket", cri_socket)
+    assert rc == 0, err
+    assert "This node has joined the cluster:" in out
+    assert openssl_spki_hash(worker_root / "etc/kubernetes/pki/ca.crt") == ca_hash
+    assert f"server: https://{endpoint}" in (worker_root / "etc/kubernetes/kubelet.conf").read_text()
+    state = json.loads((root / "etc/kubernetes/kubelab-double-state.json").read_text())
+    assert state["nodes"]["w1"]["token_id"] == token.split(".")[0]
+
+    # kubectl (test double) against the API-server double: apply is idempotent, nodes are listed.
+    kubectl = load("kubectl", root, fake_proc(tmp_path))
+    admin = tmp_path / "admin.conf"
+    admin.write_text((root / "etc/kubernetes/admin.conf").read_text().replace("127.0.0.1:6443", endpoint))
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: kube-flannel\n---\napiVersion: apps/v1\n"
+                        "kind: DaemonSet\nmetadata:\n  name: kube-flannel-ds\n  namespace: kube-flannel\nspec: {}\n")
+    assert run(kubectl, "--kubeconfig", str(admin), "apply", "-f", str(manifest))[1] == (
+        "namespace/kube-flannel created\ndaemonset.apps/kube-flannel-ds created\n")
+    assert run(kubectl, "--kubeconfig", str(admin), "apply", "-f", str(manifest))[1] == (
+        "namespace/kube-flannel unchanged\ndaemonset.apps/kube-flannel-ds unchanged\n")
+    rc, out, _ = run(kubectl, "--kubeconfig", str(admin), "get", "nodes", "-o", "name")
+    assert rc == 0 and out.split() == ["node/cp1", "node/w1"]
+
+    os.environ["KUBELAB_DOUBLE_ROOT"] = str(root)
+    rc, out, _ = run(kubeadm, "reset", "-f")
+    assert rc == 0 and "[reset] Deleting contents of directories" in out
+    assert not (root / "etc/kubernetes/admin.conf").exists()
+    assert not (root / "etc/kubernetes/kubelab-double-state.json").exists()
+    assert not list((root / "var/lib/etcd").iterdir())
+    assert not (root / "etc/systemd/system/kubelab-double-apiserver.service").exists()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(port: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listens on {port}")

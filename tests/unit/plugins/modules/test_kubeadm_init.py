@@ -1,0 +1,124 @@
+"""kubelab.cluster.kubeadm_init with run_command mocked."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.kubelab.cluster.plugins.modules import kubeadm_init
+
+from ..conftest import read_fixture
+from .conftest import assert_no_secrets
+
+TOKEN = "vo8v1g.x0mo3351gfnduc9t"
+KEY = "9ed5ccf5932d2f28b5170b210be69935a54088d149b94c222ab5ee2bee27d3bc"
+
+
+@pytest.fixture
+def node(tmp_path, monkeypatch):
+    """A node with a kubeadm config and no cluster yet (paths redirected into tmp_path)."""
+    monkeypatch.setattr(kubeadm_init, "ADMIN_CONF", str(tmp_path / "admin.conf"))
+    monkeypatch.setattr(kubeadm_init, "APISERVER_MANIFEST", str(tmp_path / "kube-apiserver.yaml"))
+    config = tmp_path / "kubeadm.yaml"
+    config.write_text("apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n")
+    return tmp_path
+
+
+def test_init_runs_kubeadm_with_the_expected_argv_and_returns_join_data(node, run_module):
+    output = read_fixture("init_v1.31_upload_certs.txt")
+    result, failed, runner = run_module(kubeadm_init, {
+        "config": str(node / "kubeadm.yaml"), "upload_certs": True, "ignore_preflight_errors": ["NumCPU", "Mem"],
+    }, [("init ", (0, output, ""))])
+    assert not failed and result["changed"] is True and result["initialized"] is True
+    (wrapped,) = [argv for argv in runner.calls if "init" in argv]
+    assert wrapped == ["/usr/bin/timeout", "--kill-after=10", "600s", "/usr/bin/kubeadm", "init", "--config",
+                       str(node / "kubeadm.yaml"), "--upload-certs", "--ignore-preflight-errors=NumCPU,Mem"]
+    assert result["join"]["token"] == TOKEN and result["join"]["control_plane"] is False
+    assert result["control_plane_join"]["certificate_key"] == KEY
+    assert result["kubeadm_version"] == "v1.36.1"
+    assert_no_secrets(result, TOKEN, KEY)
+    assert "vo8v1g." in result["stdout"], "the masked output is still returned"
+
+
+def test_initialized_node_runs_nothing_and_is_unchanged(node, run_module):
+    (node / "admin.conf").write_text("x")
+    (node / "kube-apiserver.yaml").write_text("x")
+    result, failed, runner = run_module(kubeadm_init, {"config": str(node / "kubeadm.yaml")})
+    assert not failed and result["changed"] is False and result["initialized"] is True
+    assert result["join"] is None
+    assert runner.kubeadm_calls("init") == []
+
+
+def test_only_one_of_the_two_files_is_not_initialized(node, run_module):
+    (node / "admin.conf").write_text("x")
+    result, failed, runner = run_module(kubeadm_init, {"config": str(node / "kubeadm.yaml")}, check_mode=True)
+    assert result["changed"] is True
+
+
+def test_check_mode_runs_nothing_and_reports_change(node, run_module):
+    result, failed, runner = run_module(kubeadm_init, {"config": str(node / "kubeadm.yaml")}, check_mode=True, diff=True)
+    assert not failed and result["changed"] is True
+    assert runner.kubeadm_calls("init") == []
+    assert result["diff"] == {"before": {"initialized": False}, "after": {"initialized": True}}
+
+
+@pytest.mark.parametrize("fixture,checks", [
+    ("preflight_v1.34_imagepull_multiline_form.txt", ["ImagePull"]),
+    ("preflight_v1.22_swap_kernel_config.txt", ["Swap", "SystemVerification"]),
+])
+def test_preflight_failure_is_structured(node, run_module, fixture, checks):
+    result, failed, _runner = run_module(kubeadm_init, {"config": str(node / "kubeadm.yaml")},
+                                         [("init ", (1, "", read_fixture(fixture)))])
+    assert failed and result["initialized"] is False
+    assert result["preflight"]["failed"] is True
+    assert [item["check"] for item in result["preflight"]["errors"]] == checks
+    lines = result["msg"].splitlines()
+    assert lines[0] == "kubeadm init preflight checks failed:"
+    for line, check in zip(lines[1:], checks):
+        assert line.startswith("[%s] " % check) and " -> " in line
+
+
+def test_timeout_and_other_failures(node, run_module):
+    result, failed, _runner = run_module(kubeadm_init, {"config": str(node / "kubeadm.yaml"), "timeout": 5},
+                                         [("init ", (124, "[init] Using Kubernetes version: v1.36.1\n", ""))])
+    assert failed and "within 5 seconds" in result["msg"]
+    result, failed, _runner = run_module(kubeadm_init, {"config": str(node / "kubeadm.yaml")},
+                                         [("init ", (1, "", "error execution phase wait-control-plane: couldn't initialize a Kubernetes cluster\n"))])
+    assert failed and result["msg"] == "kubeadm init failed (rc=1); see stderr"
+
+
+@pytest.mark.parametrize("args,text", [
+    ({"config": "/nonexistent/kubeadm.yaml"}, "does not exist"),
+    ({"ignore_preflight_errors": ["all"]}, "'all'"),
+    ({"ignore_preflight_errors": ["all", "Swap"], "allow_ignore_all": True}, "only item"),
+    ({"ignore_preflight_errors": ["Swap,NumCPU"]}, "check names"),
+    ({"timeout": 0}, "positive"),
+])
+def test_bad_input_fails_before_kubeadm_runs(node, run_module, args, text):
+    full = {"config": str(node / "kubeadm.yaml")}
+    full.update(args)
+    result, failed, runner = run_module(kubeadm_init, full)
+    assert failed and text in result["msg"]
+    assert runner.calls == []
+
+
+def test_all_alone_with_allow_ignore_all_is_passed_on(node, run_module):
+    result, failed, runner = run_module(kubeadm_init, {
+        "config": str(node / "kubeadm.yaml"), "ignore_preflight_errors": ["all"], "allow_ignore_all": True,
+    }, [("init ", (0, read_fixture("init_v1.34_worker_join.txt"), ""))])
+    assert not failed
+    assert runner.kubeadm_calls("init")[0][-1] == "--ignore-preflight-errors=all"
+    assert result["control_plane_join"] is None and result["join"]["api_server_endpoint"] == "192.168.3.100:6443"
+
+
+def test_success_without_join_command_warns(node, run_module):
+    result, failed, _runner = run_module(kubeadm_init, {"config": str(node / "kubeadm.yaml")},
+                                         [("init ", (0, "Your Kubernetes control-plane has initialized successfully!\n", ""))])
+    assert not failed and result["initialized"] is True and result["join"] is None
+    assert any("printed no kubeadm join command" in warning for warning in result["warnings"])
+
+
+def test_upload_certs_without_control_plane_endpoint_warns(node, run_module):
+    result, failed, _runner = run_module(kubeadm_init, {"config": str(node / "kubeadm.yaml"), "upload_certs": True},
+                                         [("init ", (0, read_fixture("init_v1.34_worker_join.txt"), ""))])
+    assert not failed and result["control_plane_join"] is None and result["join"] is not None
+    assert any("controlPlaneEndpoint" in warning for warning in result["warnings"])
