@@ -1,0 +1,83 @@
+"""The kube_packages role's version logic: which packages move, globs, the repository minor.
+
+Renders the role's own defaults and vars (defaults/main.yml, vars/main.yml) with Ansible's
+templar on `dpkg-query` output shaped like the node's
+(`${Package} ${Version} ${Status}` per line).
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+ROLE = pathlib.Path(__file__).resolve().parents[3] / "roles" / "kube_packages"
+
+HELD_1_36_1 = [
+    "cri-tools 1.36.0-1.1 install ok installed",
+    "kubeadm 1.36.1-1.1 hold ok installed",
+    "kubectl 1.36.1-1.1 hold ok installed",
+    "kubelet 1.36.1-1.1 hold ok installed",
+    "libfoo 1.36.1-1 install ok installed",
+]
+
+
+def _templar(version, lines=()):
+    loader = DataLoader()
+    variables = {}
+    for name in ("defaults", "vars"):
+        raw = loader.load_from_file(str(ROLE / name / "main.yml"))
+        variables.update({k: trust_as_template(v) if isinstance(v, str) else v for k, v in raw.items()})
+    variables.update(kube_packages_version=version, __kube_packages_query={"stdout_lines": list(lines)})
+    return Templar(loader=loader, variables=variables)
+
+
+def _render(templar, expression):
+    return templar.template(trust_as_template("{{ %s }}" % expression))
+
+
+@pytest.mark.parametrize(("version", "glob"), [("1.36", "1.36.*"), ("1.36.1", "1.36.1-*"), ("1.37.0", "1.37.0-*")])
+def test_version_glob(version, glob):
+    assert _render(_templar(version), "__kube_packages_version_glob") == glob
+
+
+@pytest.mark.parametrize(("version", "minor"), [("1.36", "1.36"), ("1.36.1", "1.36"), ("1.37.12", "1.37")])
+def test_repository_follows_the_minor(version, minor):
+    templar = _templar(version)
+    url = "https://pkgs.k8s.io/core:/stable:/v%s/deb/" % minor
+    assert _render(templar, "kube_packages_repo_url") == url
+    assert _render(templar, "kube_packages_repo_key_url") == url + "Release.key"
+
+
+@pytest.mark.parametrize("version", ["1.36", "1.36.1"])
+def test_nothing_to_do_at_the_wanted_version(version):
+    templar = _templar(version, HELD_1_36_1)
+    assert _render(templar, "__kube_packages_to_install") == []
+    assert sorted(_render(templar, "__kube_packages_held")) == ["kubeadm", "kubectl", "kubelet"]
+
+
+@pytest.mark.parametrize("version", ["1.36.2", "1.37", "1.35.9"])
+def test_a_version_change_moves_every_package(version):
+    templar = _templar(version, HELD_1_36_1)
+    assert _render(templar, "__kube_packages_to_install") == ["kubelet", "kubeadm", "kubectl"]
+
+
+def test_fresh_node_installs_everything():
+    assert _render(_templar("1.36", ["bash 5.2.15-2+b2 install ok installed"]), "__kube_packages_to_install") == [
+        "kubelet", "kubeadm", "kubectl"]
+
+
+def test_half_installed_or_removed_packages_are_installed_again():
+    lines = [
+        "kubeadm 1.36.1-1.1 hold ok installed",
+        "kubectl 1.36.1-1.1 deinstall ok config-files",
+        "kubelet 1.36.1-1.1 install reinstreq half-installed",
+    ]
+    assert _render(_templar("1.36", lines), "__kube_packages_to_install") == ["kubelet", "kubectl"]
+
+
+def test_minor_does_not_match_a_longer_minor():
+    """1.3 must not match 1.36.x, nor 1.36 match 1.360.x."""
+    assert _render(_templar("1.3", HELD_1_36_1), "__kube_packages_to_install") == ["kubelet", "kubeadm", "kubectl"]
