@@ -36,17 +36,16 @@ echo "build-node-image: debootstrap $suite into $rootfs"
 debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror" >/dev/null
 
 # Trim what a container node never uses and keep systemd from waiting on ttys.
-chroot "$rootfs" /bin/sh -c '
-  set -e
-  apt-get clean
-  rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/* /usr/share/locale/*
-  for unit in getty.target console-getty.service systemd-firstboot.service \
-              systemd-udevd.service systemd-udev-trigger.service systemd-modules-load.service \
-              sys-kernel-config.mount sys-kernel-debug.mount sys-kernel-tracing.mount; do
-    ln -sf /dev/null "/etc/systemd/system/$unit"
-  done
-  : > /etc/machine-id
-'
+chroot "$rootfs" /bin/sh -e <<'TRIM'
+apt-get clean
+rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/* /usr/share/locale/*
+for unit in getty.target console-getty.service systemd-firstboot.service \
+            systemd-udevd.service systemd-udev-trigger.service systemd-modules-load.service \
+            sys-kernel-config.mount sys-kernel-debug.mount sys-kernel-tracing.mount; do
+  ln -sf /dev/null "/etc/systemd/system/$unit"
+done
+: > /etc/machine-id
+TRIM
 # apt sources with the same mirror, plus updates and security.
 cat > "$rootfs/etc/apt/sources.list" <<SRC
 deb $mirror $suite main
