@@ -19,7 +19,7 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 # Molecule platforms read the node image from here (see .config/molecule/config.yml).
 export KUBELAB_NODE_IMAGE ?= $(shell scripts/build-node-image.sh --print-name)
 
-.PHONY: help system-deps pip-bootstrap setup test lint yamllint ansible-lint sanity unit collection molecule docker node-image build clean
+.PHONY: help system-deps pip-bootstrap setup test lint yamllint ansible-lint sanity unit collection molecule docker node-image build bench clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -82,6 +82,9 @@ collection: ## Build the tarball, install it offline into an empty path, ansible
 
 build: ## Build the collection tarball
 	$(BIN)/ansible-galaxy collection build --force --output-path build/
+
+bench: docker node-image ## Benchmark the 3-node lab: site.yml cold/rerun vs the walkthrough's shell commands
+	scripts/bench.sh
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

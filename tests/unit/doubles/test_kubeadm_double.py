@@ -97,7 +97,7 @@ def openssl_spki_hash(pem_path: pathlib.Path) -> str:
 def test_version_subcommands(tmp_path):
     kubeadm = load("kubeadm", tmp_path / "root", fake_proc(tmp_path))
     assert run(kubeadm, "version", "-o", "short") == (0, "v1.36.1\n", "")
-    rc, out, _ = run(kubeadm, "version")
+    rc, out, _err = run(kubeadm, "version")
     assert rc == 0 and out.startswith('kubeadm version: &version.Info{Major:"1", Minor:"36"')
     assert 'GitVersion:"v1.36.1"' in out
     kubectl = load("kubectl", tmp_path / "root", fake_proc(tmp_path))
@@ -106,10 +106,10 @@ def test_version_subcommands(tmp_path):
 
 def test_unknown_subcommands_say_they_are_not_implemented(tmp_path):
     kubectl = load("kubectl", tmp_path / "root", fake_proc(tmp_path))
-    rc, _, err = run(kubectl, "delete", "pod", "x")
+    rc, _out, err = run(kubectl, "delete", "pod", "x")
     assert rc == 1 and "not implemented by the kubectl test double" in err
     kubeadm = load("kubeadm", tmp_path / "root", fake_proc(tmp_path))
-    rc, _, err = run(kubeadm, "upgrade", "apply")
+    rc, _out, err = run(kubeadm, "upgrade", "apply")
     assert rc == 1 and "not implemented by the kubeadm test double" in err
 
 
@@ -127,7 +127,7 @@ def test_yaml_subset_parser_reads_what_the_role_renders(tmp_path):
 def test_v1beta4_rejects_extra_args_as_a_map(tmp_path, cri_socket):
     kubeadm = load("kubeadm", tmp_path / "root", fake_proc(tmp_path))
     config = write_config(tmp_path / "k.yaml", cri_socket, extra="apiServer:\n  extraArgs:\n    audit-log-maxage: '30'\n")
-    rc, _, err = run(kubeadm, "init", "--config", config)
+    rc, _out, err = run(kubeadm, "init", "--config", config)
     assert rc == 1 and "cannot unmarshal object" in err and "[]v1beta4.Arg" in err
     assert not (tmp_path / "root/etc/kubernetes/admin.conf").exists()
 
@@ -143,8 +143,8 @@ def test_preflight_reports_kubeadm_errors_and_warnings(tmp_path):
     rc, out, err = run(kubeadm, "init", "--config", config, "--ignore-preflight-errors=Mem")
     assert rc == 1
     assert "[preflight] Running pre-flight checks" in out
-    assert "\t[WARNING Mem]: the system RAM (1024 MB) is less than the minimum 1700 MB" in out
-    assert "\t[WARNING Swap]: swap is supported for cgroup v2 only." in out
+    assert "\t[WARNING Mem]: the system RAM (1024 MB) is less than the minimum 1700 MB" in err
+    assert "\t[WARNING Swap]: swap is supported for cgroup v2 only." in err
     assert "[preflight] Some fatal errors occurred:" in err
     for line in (
         "\t[ERROR Port-6443]: Port 6443 is in use",
@@ -165,7 +165,7 @@ def test_preflight_reports_kubeadm_errors_and_warnings(tmp_path):
 def test_ignoring_all_with_other_checks_is_refused(tmp_path, cri_socket):
     kubeadm = load("kubeadm", tmp_path / "root", fake_proc(tmp_path))
     config = write_config(tmp_path / "k.yaml", cri_socket)
-    rc, _, err = run(kubeadm, "init", "--config", config, "--ignore-preflight-errors=all,Swap")
+    rc, _out, err = run(kubeadm, "init", "--config", config, "--ignore-preflight-errors=all,Swap")
     assert rc == 1 and "don't specify individual checks" in err
 
 
@@ -178,7 +178,8 @@ def test_init_tokens_api_server_join_and_reset(tmp_path, cri_socket):
     assert rc == 0, err
     ca_hash = openssl_spki_hash(root / "etc/kubernetes/pki/ca.crt")
     assert "Your Kubernetes control-plane has initialized successfully!" in out
-    assert f"--discovery-token-ca-cert-hash {ca_hash}" in out
+    # The worker join command ends the output, with no trailing space after the hash.
+    assert out.endswith(f"\t--discovery-token-ca-cert-hash {ca_hash}\n")
     assert "[upload-certs] Using certificate key:" in out
     for name in ("admin.conf", "super-admin.conf", "kubelet.conf", "controller-manager.conf", "scheduler.conf"):
         text = (root / "etc/kubernetes" / name).read_text()
@@ -188,15 +189,15 @@ def test_init_tokens_api_server_join_and_reset(tmp_path, cri_socket):
     assert "--container-runtime-endpoint=" in (root / "var/lib/kubelet/kubeadm-flags.env").read_text()
     assert "[Service]" in (root / "etc/systemd/system/kubelab-double-apiserver.service").read_text()
 
-    rc, out, _ = run(kubeadm, "token", "create", "--ttl", "2h", "--description", "kubelab.cluster join token")
+    rc, out, _err = run(kubeadm, "token", "create", "--ttl", "2h", "--description", "kubelab.cluster join token")
     assert rc == 0 and kubeadm.TOKEN_RE.match(out.strip())
     token = out.strip()
-    rc, out, _ = run(kubeadm, "token", "list", "-o", "json")
+    rc, out, _err = run(kubeadm, "token", "list", "-o", "json")
     stream = [json.loads("{" + part) for part in ("\n" + out).split("\n{")[1:]]
     assert [t["kind"] for t in stream] == ["BootstrapToken", "BootstrapToken"]
     assert token in [t["token"] for t in stream]
     assert any(t.get("description") == "kubelab.cluster join token" for t in stream)
-    rc, out, _ = run(kubeadm, "token", "list")
+    rc, out, _err = run(kubeadm, "token", "list")
     assert out.splitlines()[0].split() == ["TOKEN", "TTL", "EXPIRES", "USAGES", "DESCRIPTION", "EXTRA", "GROUPS"]
 
     port = free_port()
@@ -206,14 +207,15 @@ def test_init_tokens_api_server_join_and_reset(tmp_path, cri_socket):
     endpoint = f"127.0.0.1:{port}"
     # An unknown token and a wrong CA pin fail with kubeadm's messages, touching nothing.
     for bad_token, pin, message in (
-        ("abcdef.0123456789abcdef", ca_hash, 'could not find a JWS signature in the cluster-info ConfigMap for token '
-                                              'ID "abcdef"'),
-        (token, "sha256:" + "0" * 64, f'none of the public keys "{ca_hash}" are pinned'),
+        ("abcdef.0123456789abcdef", ca_hash,
+         'could not find a JWS signature in the cluster-info ConfigMap for token ID "abcdef"'),
+        (token, "sha256:" + "0" * 64,
+         f'cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "{ca_hash}" are pinned'),
     ):
         bad_root = tmp_path / f"worker-{bad_token[:3]}{pin[-2:]}"
         worker = load("kubeadm", bad_root, fake_proc(tmp_path / "w"))
-        rc, _, err = run(worker, "join", endpoint, "--token", bad_token, "--discovery-token-ca-cert-hash", pin,
-                         "--ignore-preflight-errors=CRI")
+        rc, _out, err = run(worker, "join", endpoint, "--token", bad_token, "--discovery-token-ca-cert-hash", pin,
+                            "--ignore-preflight-errors=CRI")
         assert rc == 1 and message in err, err
         assert not (bad_root / "etc/kubernetes/kubelet.conf").exists()
     worker_root = tmp_path / "worker"
@@ -241,11 +243,11 @@ def test_init_tokens_api_server_join_and_reset(tmp_path, cri_socket):
         "namespace/kube-flannel created\ndaemonset.apps/kube-flannel-ds created\n")
     assert run(kubectl, "--kubeconfig", str(admin), "apply", "-f", str(manifest))[1] == (
         "namespace/kube-flannel unchanged\ndaemonset.apps/kube-flannel-ds unchanged\n")
-    rc, out, _ = run(kubectl, "--kubeconfig", str(admin), "get", "nodes", "-o", "name")
+    rc, out, _err = run(kubectl, "--kubeconfig", str(admin), "get", "nodes", "-o", "name")
     assert rc == 0 and out.split() == ["node/cp1", "node/w1"]
 
     os.environ["KUBELAB_DOUBLE_ROOT"] = str(root)
-    rc, out, _ = run(kubeadm, "reset", "-f")
+    rc, out, _err = run(kubeadm, "reset", "-f")
     assert rc == 0 and "[reset] Deleting contents of directories" in out
     assert not (root / "etc/kubernetes/admin.conf").exists()
     assert not (root / "etc/kubernetes/kubelab-double-state.json").exists()

@@ -1,0 +1,101 @@
+"""Shared helpers of the cluster scenario's verify step.
+
+The nodes are reached through testinfra's docker backend by container name, so each
+test names the node it checks. Playbooks are run with the scenario's own inventory
+and the ansible.posix.json callback, so tests read per-host task results as data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shlex
+import subprocess
+
+import pytest
+import testinfra
+
+PROJECT = pathlib.Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", pathlib.Path(__file__).resolve().parents[3]))
+CONTROL_PLANE = "cl-cp1"
+WORKERS = ("cl-w1", "cl-w2")
+NODES = (CONTROL_PLANE, *WORKERS)
+EVENT_LOG = "/var/log/kubelab-doubles/kubeadm.log"
+REAL_BINARIES = bool(os.environ.get("KUBELAB_TEST_KUBE_BIN_DIR"))
+KUBECONFIG_DEST = PROJECT / "build" / "cluster-artifacts" / "kubelab-molecule-admin.conf"
+
+
+def node(name: str):
+    return testinfra.get_host(f"docker://{name}")
+
+
+@pytest.fixture(scope="session")
+def control_plane():
+    return node(CONTROL_PLANE)
+
+
+def inventory() -> str:
+    path = os.environ.get("MOLECULE_INVENTORY_FILE")
+    if not path:
+        ephemeral = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
+        path = os.path.join(ephemeral, "inventory", "ansible_inventory.yml")
+    return os.path.dirname(path)
+
+
+def run_playbook(playbook: str, *args: str) -> tuple[int, dict, str]:
+    """Run a playbook of the collection against the scenario's nodes; return (rc, json report, stderr)."""
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": str(PROJECT / ".venv" / "collections"),
+        "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        "ANSIBLE_PIPELINING": "true",
+        "MOLECULE_PROJECT_DIRECTORY": str(PROJECT),
+    })
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", inventory(), str(PROJECT / "playbooks" / playbook), *args],
+        capture_output=True, text=True, env=env, check=False, timeout=900,
+    )
+    try:
+        report = json.loads(proc.stdout[proc.stdout.index("{"):])
+    except ValueError:
+        report = {}
+    return proc.returncode, report, proc.stderr + proc.stdout[-4000:]
+
+
+def host_results(report: dict, host: str) -> list[tuple[str, dict]]:
+    """(task name, result) for every task that ran on host, in order."""
+    found = []
+    for play in report.get("plays", []):
+        for task in play.get("tasks", []):
+            if host in task.get("hosts", {}):
+                found.append((task["task"]["name"], task["hosts"][host]))
+    return found
+
+
+def changed_total(report: dict) -> int:
+    return sum(stats.get("changed", 0) for stats in report.get("stats", {}).values())
+
+
+def events(host, since_reset: bool = True) -> list[dict]:
+    """Events the kubeadm test double logged on host (init, join, token-create, reset)."""
+    text = host.file(EVENT_LOG).content_string if host.file(EVENT_LOG).exists else ""
+    items = [json.loads(line) for line in text.splitlines() if line.strip()]
+    if since_reset:
+        resets = [i for i, item in enumerate(items) if item["event"] == "reset"]
+        items = items[resets[-1] + 1:] if resets else items
+    return items
+
+
+def ca_hash(host, path: str = "/etc/kubernetes/pki/ca.crt") -> str:
+    """SPKI sha256 of a CA certificate, computed with openssl independently of kubeadm."""
+    cmd = bash(host, f"set -o pipefail; openssl x509 -in {shlex.quote(path)} -pubkey -noout"
+                     " | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1")
+    assert cmd.rc == 0, cmd.stderr
+    return "sha256:" + cmd.stdout.strip()
+
+
+def bash(host, script: str):
+    """Run a bash script on host (testinfra's run uses /bin/sh)."""
+    return host.run("bash -c " + shlex.quote(script))

@@ -1,0 +1,132 @@
+"""The converged 3-node lab: one kubeadm init, workers joined with a listed token and
+the real CA hash, the pod network applied with the cluster's pod CIDR, kubeconfigs in place."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+import subprocess
+
+import pytest
+from conftest import (
+    CONTROL_PLANE,
+    KUBECONFIG_DEST,
+    NODES,
+    PROJECT,
+    REAL_BINARIES,
+    WORKERS,
+    ca_hash,
+    changed_total,
+    events,
+    host_results,
+    node,
+    run_playbook,
+)
+
+
+def test_kubeadm_init_ran_exactly_once(control_plane):
+    inits = [e for e in events(control_plane) if e["event"] == "init"]
+    assert len(inits) == 1, inits
+    assert inits[0]["node"] == CONTROL_PLANE
+    assert inits[0]["ca_cert_hash"] == ca_hash(control_plane)
+    for name in WORKERS:
+        assert not [e for e in events(node(name)) if e["event"] == "init"], f"kubeadm init ran on {name}"
+
+
+def test_one_token_was_minted_for_all_workers(control_plane):
+    minted = [e for e in events(control_plane) if e["event"] == "token-create"]
+    assert len(minted) == 1, minted
+    assert minted[0]["description"] == "kubelab.cluster join token"
+
+
+@pytest.mark.parametrize("name", WORKERS)
+def test_worker_joined_with_a_listed_token_and_the_real_ca_hash(control_plane, name):
+    joins = [e for e in events(node(name)) if e["event"] == "join"]
+    assert len(joins) == 1, joins
+    listed = control_plane.run("kubeadm token list -o json --kubeconfig /etc/kubernetes/admin.conf")
+    assert listed.rc == 0, listed.stderr
+    token_ids = [t["token"].split(".")[0] for t in json.loads("[" + re.sub(r"}\s*{", "},{", listed.stdout) + "]")]
+    assert joins[0]["token_id"] in token_ids
+    assert joins[0]["ca_cert_hash"] == ca_hash(control_plane)
+    assert ca_hash(node(name)) == ca_hash(control_plane)
+    kubelet_conf = node(name).file("/etc/kubernetes/kubelet.conf")
+    assert kubelet_conf.exists and kubelet_conf.mode == 0o600
+    assert f"server: https://{control_plane.interface('eth0').addresses[0]}:6443" in kubelet_conf.content_string
+
+
+def test_every_node_is_registered(control_plane):
+    listed = control_plane.run("kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json")
+    assert listed.rc == 0, listed.stderr
+    assert sorted(i["metadata"]["name"] for i in json.loads(listed.stdout)["items"]) == sorted(NODES)
+
+
+def test_pod_network_uses_the_cluster_pod_cidr(control_plane):
+    manifest = control_plane.file("/etc/kubernetes/manifests/kube-controller-manager.yaml").content_string
+    cidr = re.search(r"--cluster-cidr=(\S+)", manifest).group(1)
+    assert cidr == "10.244.0.0/16"
+    flannel = control_plane.file("/etc/kubernetes/cni-flannel.yaml").content_string
+    assert f'"Network": "{cidr}"' in flannel
+    state = json.loads(control_plane.file("/etc/kubernetes/kubelab-double-state.json").content_string)
+    assert "apps/DaemonSet/kube-flannel/kube-flannel-ds" in state["objects"]
+
+
+def test_kubeadm_config_follows_the_release(control_plane):
+    config = control_plane.file("/etc/kubernetes/kubeadm-config.yaml")
+    assert config.mode == 0o600
+    text = config.content_string
+    assert "apiVersion: kubeadm.k8s.io/v1beta4" in text
+    assert "cgroupDriver: systemd" in text
+    assert "kubernetesVersion: v1.36.1" in text
+
+
+def test_admin_user_has_the_admin_kubeconfig(control_plane):
+    config = control_plane.file("/root/.kube/config")
+    assert config.exists and config.mode == 0o600 and config.user == "root"
+    assert config.content_string == control_plane.file("/etc/kubernetes/admin.conf").content_string
+
+
+def test_controller_kubeconfig_is_private_and_reaches_the_cluster(control_plane):
+    assert KUBECONFIG_DEST.exists()
+    assert stat.S_IMODE(KUBECONFIG_DEST.stat().st_mode) == 0o600
+    address = control_plane.interface("eth0").addresses[0]
+    assert re.search(rf"^\s*server: https://{re.escape(address)}:6443$", KUBECONFIG_DEST.read_text(), re.M)
+    # The kubectl test double verifies the server against the CA in the kubeconfig.
+    result = subprocess.run([str(PROJECT / "tests/doubles/bin/kubectl"), "--kubeconfig", str(KUBECONFIG_DEST),
+                             "get", "nodes", "-o", "name"], capture_output=True, text=True, check=False, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert sorted(result.stdout.split()) == sorted(f"node/{n}" for n in NODES)
+
+
+def test_api_server_is_live(control_plane):
+    answer = control_plane.run("curl -sk https://127.0.0.1:6443/livez")
+    assert answer.rc == 0 and answer.stdout.strip() == "ok"
+
+
+@pytest.mark.skipif(not REAL_BINARIES, reason="test doubles: no real API server, kubelet or CoreDNS to check")
+def test_real_cluster_nodes_ready_and_coredns_running(control_plane):
+    nodes = json.loads(control_plane.check_output("kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json"))
+    ready = {i["metadata"]["name"]: any(c["type"] == "Ready" and c["status"] == "True"
+                                        for c in i["status"]["conditions"]) for i in nodes["items"]}
+    assert ready == {n: True for n in NODES}
+    pods = json.loads(control_plane.check_output(
+        "kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system get pods -l k8s-app=kube-dns -o json"))
+    assert pods["items"] and all(p["status"]["phase"] == "Running" for p in pods["items"])
+
+
+def test_preflight_playbook_reports_every_node_and_changes_nothing(control_plane):
+    before = control_plane.file("/etc/kubernetes/kubelab-double-state.json").sha256sum
+    rc, report, output = run_playbook("preflight.yml")
+    assert rc == 0, output
+    assert changed_total(report) == 0
+    tables = [result["msg"] for _task, result in host_results(report, CONTROL_PLANE) if "msg" in result
+              and isinstance(result["msg"], list)]
+    assert tables, output
+    table = tables[-1]
+    assert table[0].split() == ["NODE", "ROLE", "RESULT", "CHECK", "DETAIL"]
+    rows = {line.split()[0] for line in table[1:]}
+    assert rows == set(NODES), table
+    # On a built cluster kubeadm's checks find the running control plane and the joined workers.
+    assert any(line.startswith(CONTROL_PLANE) and "Port-6443" in line for line in table), table
+    assert any(line.startswith("cl-w1") and "FileAvailable--etc-kubernetes-kubelet.conf" in line for line in table)
+    assert control_plane.file("/etc/kubernetes/kubelab-double-state.json").sha256sum == before

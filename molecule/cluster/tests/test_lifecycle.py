@@ -1,0 +1,165 @@
+"""Failure cases the roles must not paper over, reset and a fresh converge.
+
+Runs after test_cluster.py (pytest orders files by name) and leaves a converged cluster:
+1. reset.yml refuses to run without kubelab_reset_confirm, then returns every node to its
+   pre-init state;
+2. a stray listener on 6443 stops site.yml at kubeadm init with kubeadm's Port-6443 error as
+   data, and nothing is half-done;
+3. a worker carrying another cluster's kubelet.conf fails to join clearly (not skipped) and
+   keeps its file; the other worker joins;
+4. after resetting that worker, a fresh site.yml converges and a rerun changes nothing.
+"""
+
+from __future__ import annotations
+
+from conftest import (
+    CONTROL_PLANE,
+    NODES,
+    WORKERS,
+    bash,
+    ca_hash,
+    changed_total,
+    events,
+    host_results,
+    node,
+    run_playbook,
+)
+
+KUBEADM_FILES = (
+    "/etc/kubernetes/admin.conf",
+    "/etc/kubernetes/super-admin.conf",
+    "/etc/kubernetes/kubelet.conf",
+    "/etc/kubernetes/controller-manager.conf",
+    "/etc/kubernetes/scheduler.conf",
+    "/etc/kubernetes/pki/ca.crt",
+    "/etc/kubernetes/manifests/kube-apiserver.yaml",
+    "/etc/kubernetes/manifests/etcd.yaml",
+    "/var/lib/etcd",
+    "/var/lib/kubelet/config.yaml",
+    "/etc/cni/net.d",
+    "/etc/kubernetes/kubeadm-config.yaml",
+    "/root/.kube/config",
+)
+
+
+def assert_pre_init(name: str) -> None:
+    host = node(name)
+    left = [path for path in KUBEADM_FILES if host.file(path).exists]
+    assert not left, f"{name} still has {left}"
+    assert not host.socket("tcp://0.0.0.0:6443").is_listening
+    assert not host.file("/etc/systemd/system/kubelab-double-apiserver.service").exists
+
+
+def failed_results(report: dict, name: str) -> list[tuple[str, dict]]:
+    return [(task, result) for task, result in host_results(report, name) if result.get("failed")]
+
+
+def test_reset_refuses_without_confirmation():
+    rc, report, output = run_playbook("reset.yml")
+    assert rc != 0, output
+    failures = failed_results(report, CONTROL_PLANE)
+    assert failures and "kubelab_reset_confirm=true" in failures[0][1]["msg"]
+    assert node(CONTROL_PLANE).file("/etc/kubernetes/admin.conf").exists
+
+
+def test_reset_returns_every_node_to_its_pre_init_state():
+    rc, _report, output = run_playbook("reset.yml", "-e", "kubelab_reset_confirm=true")
+    assert rc == 0, output
+    for name in NODES:
+        assert_pre_init(name)
+    assert events(node(CONTROL_PLANE), since_reset=False)[-1]["event"] == "reset"
+
+
+def test_a_leftover_listener_on_6443_stops_the_run_at_init():
+    control_plane = node(CONTROL_PLANE)
+    stray = control_plane.run("systemd-run --unit kubelab-test-stray-6443 python3 -m http.server 6443")
+    assert stray.rc == 0, stray.stderr
+    try:
+        waited = bash(control_plane, "for i in $(seq 50); do ss -ltn | grep -q ':6443 ' && exit 0; sleep 0.1; done; exit 1")
+        assert waited.rc == 0, "the stray listener did not start"
+        rc, report, output = run_playbook("site.yml")
+        assert rc != 0, output
+        failures = failed_results(report, CONTROL_PLANE)
+        assert failures, output
+        task, result = failures[0]
+        assert task.endswith("Run kubeadm init on the first control plane"), task
+        checks = {item["check"]: item for item in result["preflight"]["errors"]}
+        assert "Port-6443" in checks, result["preflight"]
+        assert checks["Port-6443"]["message"] == "Port 6443 is in use"
+        assert checks["Port-6443"]["hint"], "the error carries no fix"
+        assert "Port-6443" in result["msg"]
+        # The run stopped there: no join was tried and nothing was left half-made.
+        for name in WORKERS:
+            assert not host_results(report, name) or not any("Join" in task for task, _result in host_results(report, name))
+            assert_pre_init(name)
+        assert not control_plane.file("/etc/kubernetes/admin.conf").exists
+        assert not control_plane.file("/etc/kubernetes/manifests/kube-apiserver.yaml").exists
+        assert not control_plane.file("/var/lib/etcd").exists or not control_plane.file("/var/lib/etcd").listdir()
+        assert not [e for e in events(control_plane) if e["event"] == "init"]
+    finally:
+        control_plane.run("systemctl stop kubelab-test-stray-6443")
+
+
+FOREIGN_KUBELET_CONF = r"""
+set -euo pipefail
+dir=$(mktemp -d)
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/ca.key" -out "$dir/ca.crt" -days 30 -subj /CN=other-cluster 2>/dev/null
+mkdir -p /etc/kubernetes
+cat > /etc/kubernetes/kubelet.conf <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority-data: $(base64 -w0 "$dir/ca.crt")
+    server: https://192.0.2.99:6443
+  name: other
+contexts:
+- context:
+    cluster: other
+    user: default-auth
+  name: default-auth@other
+current-context: default-auth@other
+users:
+- name: default-auth
+  user:
+    client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem
+EOF
+chmod 0600 /etc/kubernetes/kubelet.conf
+cp "$dir/ca.crt" /tmp/other-cluster-ca.crt
+rm -rf "$dir"
+"""
+
+
+def test_a_worker_from_another_cluster_fails_to_join_clearly():
+    foreign = node("cl-w2")
+    assert bash(foreign, FOREIGN_KUBELET_CONF).rc == 0
+    before = foreign.file("/etc/kubernetes/kubelet.conf").sha256sum
+    rc, report, output = run_playbook("site.yml")
+    assert rc != 0, output
+    failures = failed_results(report, "cl-w2")
+    assert failures, output
+    task, result = failures[0]
+    assert task.endswith("Join the worker to the cluster with kubeadm"), task
+    assert "another cluster" in result["msg"], result["msg"]
+    assert ca_hash(foreign, "/tmp/other-cluster-ca.crt").split(":")[1] in result["msg"]
+    # Nothing half-done on the refused worker; the other worker joined.
+    assert foreign.file("/etc/kubernetes/kubelet.conf").sha256sum == before
+    assert not foreign.file("/etc/kubernetes/pki/ca.crt").exists
+    assert not [e for e in events(foreign) if e["event"] == "join"]
+    assert [e for e in events(node("cl-w1")) if e["event"] == "join"]
+
+
+def test_a_fresh_converge_after_reset_succeeds_and_reruns_clean():
+    rc, _report, output = run_playbook("reset.yml", "-e", "kubelab_reset_confirm=true", "--limit", "cl-w2")
+    assert rc == 0, output
+    assert_pre_init("cl-w2")
+    rc, report, output = run_playbook("site.yml")
+    assert rc == 0, output
+    control_plane = node(CONTROL_PLANE)
+    inits = [e for e in events(control_plane) if e["event"] == "init"]
+    assert len(inits) == 1
+    for name in WORKERS:
+        assert ca_hash(node(name)) == ca_hash(control_plane)
+    rc, report, output = run_playbook("site.yml")
+    assert rc == 0, output
+    assert changed_total(report) == 0, output

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Benchmark of the 3-node lab (one control plane, two workers) on Docker node containers.
+#
+#   ours : playbooks/site.yml on fresh nodes (cold), then again (rerun: wall time, changed
+#          count, and a check that nothing changed behind the report: no new token, no
+#          service restarted);
+#   floor: the walkthrough's steps typed as a plain shell script on fresh nodes of the same
+#          lab (apt install containerd + kube packages from the same local repository,
+#          swapoff, modprobe/sysctl, kubeadm init, kubeadm join with the printed command).
+#
+# Both use the same offline package repository (tests/repo/test-ground.sh) and, unless
+# KUBELAB_TEST_KUBE_BIN_DIR names real binaries, the kubeadm/kubectl/kubelet TEST DOUBLES.
+# Usage: scripts/bench.sh            (make bench)
+# Containers: bench-cp1, bench-w1, bench-w2, pkgrepo-bench on network kubelab-bench-net;
+# removed at the end (KUBELAB_BENCH_KEEP=1 keeps the last lab).
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export PATH="$root/.venv/bin:$PATH" ANSIBLE_CONFIG="$root/ansible.cfg"
+image="${KUBELAB_NODE_IMAGE:-$(scripts/build-node-image.sh --print-name)}"
+net=kubelab-bench-net
+nodes=(bench-cp1 bench-w1 bench-w2)
+repo=pkgrepo-bench
+ground="$root/build/test-ground-bench"
+work="$root/build/bench"
+mkdir -p "$work"
+
+now() { date +%s.%N; }
+elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$2"; }
+
+teardown() {
+  docker rm -f "${nodes[@]}" "$repo" >/dev/null 2>&1 || true
+  docker network rm "$net" >/dev/null 2>&1 || true
+}
+
+caps=()
+for cap in AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID \
+  IPC_LOCK IPC_OWNER KILL LEASE LINUX_IMMUTABLE MAC_ADMIN MAC_OVERRIDE MKNOD NET_ADMIN NET_BIND_SERVICE \
+  NET_BROADCAST NET_RAW SETFCAP SETGID SETPCAP SETUID SYSLOG SYS_ADMIN SYS_BOOT SYS_CHROOT SYS_MODULE SYS_NICE \
+  SYS_PACCT SYS_PTRACE SYS_RAWIO SYS_TIME SYS_TTY_CONFIG WAKE_ALARM; do
+  caps+=(--cap-add "$cap")
+done
+
+# start_lab: fresh node containers (same settings as the Molecule scenarios) and the repository.
+start_lab() {
+  teardown
+  docker network create "$net" >/dev/null
+  docker run -d --name "$repo" --network "$net" -v "$ground/repo:/srv/repo:ro" "$image" \
+    python3 -m http.server 8080 --directory /srv/repo >/dev/null
+  for n in "${nodes[@]}"; do
+    docker run -d --name "$n" --hostname "$n" --network "$net" --cap-drop ALL "${caps[@]}" \
+      --security-opt seccomp=unconfined --security-opt apparmor=unconfined --cgroupns host \
+      -v /sys/fs/cgroup:/sys/fs/cgroup:rw -v /var/lib/containerd --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
+      "$image" /bin/bash -c "mount -o remount,rw /proc/sys && exec /lib/systemd/systemd" >/dev/null
+  done
+  for n in "${nodes[@]}"; do
+    docker exec "$n" systemctl is-system-running --wait >/dev/null 2>&1 || true
+  done
+}
+
+cat > "$work/inventory.yml" <<EOF
+---
+all:
+  vars:
+    ansible_connection: community.docker.docker
+    ansible_python_interpreter: /usr/bin/python3
+  children:
+    k8s_cluster:
+      children:
+        kube_control_plane:
+          hosts:
+            bench-cp1:
+        kube_workers:
+          hosts:
+            bench-w1:
+            bench-w2:
+      vars:
+        kube_packages_version: "1.36"
+        kube_packages_repo_url: "http://$repo:8080/core:/stable:/v1.36/deb/"
+        container_runtime_kubernetes_version: "1.36"
+        control_plane_cluster_name: kubelab-bench
+        control_plane_kubeconfig_dest: "$work/kubelab-bench-admin.conf"
+        cni_wait_for_nodes: true
+EOF
+
+# playbook LOG: site.yml against the bench lab, JSON report in LOG.
+playbook() {
+  ANSIBLE_STDOUT_CALLBACK=ansible.posix.json ansible-playbook -i "$work/inventory.yml" playbooks/site.yml > "$1"
+}
+
+# summary LOG: "changed=N tasks=host:N,..." from a JSON report.
+summary() {
+  python3 - "$1" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+report = json.loads(text[text.index("{"):])
+stats = report["stats"]
+changed = sum(s["changed"] for s in stats.values())
+tasks = ",".join(f"{h}:{s['ok'] + s['failures'] + s['skipped']}" for h, s in sorted(stats.items()))
+failed = sum(s["failures"] + s["unreachable"] for s in stats.values())
+print(f"changed={changed} tasks={tasks} failed={failed}")
+PY
+}
+
+# fingerprint: token events and service start times that must not move on a rerun.
+fingerprint() {
+  docker exec bench-cp1 sh -c 'grep -c "\"token-create\"" /var/log/kubelab-doubles/kubeadm.log 2>/dev/null || echo 0'
+  for n in "${nodes[@]}"; do
+    docker exec "$n" systemctl show -p ActiveEnterTimestampMonotonic containerd kubelet kubelab-double-apiserver 2>/dev/null
+  done
+}
+
+echo "bench: building the offline test ground"
+tests/repo/test-ground.sh "$ground" >/dev/null
+trap '[ "${KUBELAB_BENCH_KEEP:-0}" = 1 ] || teardown' EXIT
+
+echo "bench: ours, cold converge on fresh nodes"
+start_lab
+t0=$(now); playbook "$work/cold.json" || { summary "$work/cold.json"; echo "bench: cold converge failed" >&2; exit 1; }
+t1=$(now)
+cold=$(elapsed "$t0" "$t1"); cold_summary=$(summary "$work/cold.json")
+
+echo "bench: ours, rerun"
+before=$(fingerprint)
+t0=$(now); playbook "$work/rerun.json"; t1=$(now)
+rerun=$(elapsed "$t0" "$t1"); rerun_summary=$(summary "$work/rerun.json")
+after=$(fingerprint)
+if [ "$before" = "$after" ]; then behind="none (no token minted, no service restarted)"; else behind="CHANGED"; fi
+
+echo "bench: floor, the walkthrough's commands as a shell script on fresh nodes"
+start_lab
+node_steps='set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+swapoff -a
+modprobe overlay 2>/dev/null || true; modprobe br_netfilter 2>/dev/null || true
+sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+apt-get update -qq && apt-get install -y -qq apt-transport-https >/dev/null
+mkdir -p /etc/apt/keyrings
+curl -fsSL http://'"$repo"':8080/core:/stable:/v1.36/deb/Release.key | gpg --batch --yes --dearmor -o /etc/apt/keyrings/kubernetes-apt-keyring.gpg
+echo "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] http://'"$repo"':8080/core:/stable:/v1.36/deb/ /" > /etc/apt/sources.list.d/kubernetes.list
+apt-get update -qq && apt-get install -y -qq containerd kubelet kubeadm kubectl >/dev/null
+apt-mark hold kubelet kubeadm kubectl >/dev/null
+mkdir -p /etc/containerd && containerd config default > /etc/containerd/config.toml
+sed -i "s/SystemdCgroup = false/SystemdCgroup = true/" /etc/containerd/config.toml
+systemctl restart containerd'
+t0=$(now)
+pids=()
+for n in "${nodes[@]}"; do docker exec "$n" bash -c "$node_steps" > "$work/floor-$n.log" 2>&1 & pids+=($!); done
+for pid in "${pids[@]}"; do wait "$pid"; done
+docker exec bench-cp1 kubeadm init --pod-network-cidr=10.244.0.0/16 > "$work/floor-init.log" 2>&1
+join="$(sed -n '/^kubeadm join/,$p' "$work/floor-init.log" | tr -d '\\\n\t')"
+[ -n "$join" ] || { echo "bench: no join command in the floor's init output" >&2; exit 1; }
+pids=()
+for n in bench-w1 bench-w2; do docker exec "$n" bash -c "$join" > "$work/floor-join-$n.log" 2>&1 & pids+=($!); done
+for pid in "${pids[@]}"; do wait "$pid"; done
+t1=$(now)
+floor=$(elapsed "$t0" "$t1")
+ratio=$(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$cold" "$floor")
+
+printf '\n| measure (3-node lab, %s) | value |\n| --- | --- |\n' "$(nproc) CPUs"
+printf '| cold converge, playbooks/site.yml on fresh nodes | %s s |\n' "$cold"
+printf '| cold run | %s |\n' "$cold_summary"
+printf '| rerun wall time | %s s (target <= 10 s) |\n' "$rerun"
+printf '| rerun | %s (target changed=0) |\n' "$rerun_summary"
+printf '| changed behind the report on rerun | %s |\n' "$behind"
+printf '| floor: the walkthrough commands as a shell script | %s s |\n' "$floor"
+printf '| ratio cold / floor | %s (target <= 1.10) |\n' "$ratio"
