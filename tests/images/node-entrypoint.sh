@@ -4,7 +4,8 @@
 #
 # Always: /proc/sys writable (sysctl tasks). /dev/kmsg, which the kubelet reads, is the
 # prereqs role's job (it is missing in LXC nodes too), so it is not made here.
-# With KUBELAB_NODE_REAL_KUBELET set (real binaries, KUBELAB_TEST_KUBE_BIN_DIR), also what
+# With KUBELAB_NODE_REAL_KUBELET set and not "off" (the scenario passes it
+# KUBELAB_TEST_KUBE_BIN_DIR: real binaries), also what
 # a REAL kubelet with the systemd cgroup driver needs on a cgroup v1 host, as kind does:
 #   - every device allowed in the node's devices cgroup (docker --device-cgroup-rule='a *:* rwm');
 #   - the node's own cgroup bind-mounted over each v1 hierarchy root, so systemd and the
@@ -37,7 +38,8 @@ fix_cgroups_v1() {
   done
 }
 
-if [ -n "${KUBELAB_NODE_REAL_KUBELET:-}" ] && [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
+real="${KUBELAB_NODE_REAL_KUBELET:-off}"
+if [ "$real" != off ] && [ -n "$real" ] && [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
   fix_cgroups_v1
 fi
 
