@@ -28,10 +28,11 @@ for path in plugins/modules/*.py; do
   grep -q "^$name " <<<"$modules" || { echo "missing module in ansible-doc -l: $name"; status=1; }
   ansible-doc -t module "$name" >/dev/null || { echo "ansible-doc cannot render $name"; status=1; }
 done
-for path in plugins/filter/*.yml; do
+for path in plugins/filter/*.py; do
   [ -e "$path" ] || continue
-  name="kubelab.cluster.$(basename "$path" .yml)"
+  name="kubelab.cluster.$(basename "$path" .py)"
   grep -q "^$name " <<<"$filters" || { echo "missing filter in ansible-doc -l: $name"; status=1; }
+  ansible-doc -t filter "$name" >/dev/null || { echo "ansible-doc cannot render $name"; status=1; }
 done
 for role in roles/*/; do
   [ -d "$role" ] || continue

@@ -25,6 +25,7 @@ author:
   - kubelab.cluster maintainers (@kubelab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - kubelab.cluster.kubeadm
 attributes:
   check_mode:
     support: full
@@ -59,11 +60,6 @@ options:
       - Accept V(all) in O(ignore_preflight_errors).
     type: bool
     default: false
-  kubeadm_path:
-    description:
-      - Name or absolute path of the kubeadm binary.
-    type: str
-    default: kubeadm
   timeout:
     description:
       - Seconds kubeadm init may run; it is wrapped in coreutils C(timeout) when that is installed.

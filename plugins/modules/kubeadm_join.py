@@ -25,6 +25,7 @@ author:
   - kubelab.cluster maintainers (@kubelab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - kubelab.cluster.kubeadm
 attributes:
   check_mode:
     support: full
@@ -80,11 +81,6 @@ options:
     type: list
     elements: str
     default: []
-  kubeadm_path:
-    description:
-      - Name or absolute path of the kubeadm binary.
-    type: str
-    default: kubeadm
   timeout:
     description:
       - Seconds kubeadm join may run before coreutils C(timeout) stops it.

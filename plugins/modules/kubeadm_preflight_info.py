@@ -27,6 +27,7 @@ author:
   - kubelab.cluster maintainers (@kubelab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - kubelab.cluster.kubeadm
 attributes:
   check_mode:
     support: full
@@ -53,11 +54,6 @@ options:
     type: list
     elements: str
     default: []
-  kubeadm_path:
-    description:
-      - Name or absolute path of the kubeadm binary.
-    type: str
-    default: kubeadm
   timeout:
     description:
       - Seconds the preflight phase may run.

@@ -26,6 +26,7 @@ author:
   - kubelab.cluster maintainers (@kubelab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - kubelab.cluster.kubeadm
 attributes:
   check_mode:
     support: full
@@ -85,11 +86,6 @@ options:
       - Admin kubeconfig on the control-plane node.
     type: path
     default: /etc/kubernetes/admin.conf
-  kubeadm_path:
-    description:
-      - Name or absolute path of the kubeadm binary.
-    type: str
-    default: kubeadm
   timeout:
     description:
       - Seconds each kubeadm call may run.
