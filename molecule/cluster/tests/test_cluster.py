@@ -9,6 +9,7 @@ import stat
 import subprocess
 
 import pytest
+import yaml
 from conftest import (
     CONTROL_PLANE,
     KUBECONFIG_DEST,
@@ -78,6 +79,15 @@ def test_kubeadm_config_follows_the_release(control_plane):
     assert "apiVersion: kubeadm.k8s.io/v1beta4" in text
     assert "cgroupDriver: systemd" in text
     assert "kubernetesVersion: v1.36.1" in text
+
+
+def test_kubeadm_config_documents_include_the_scenario_kube_proxy_settings(control_plane):
+    docs = list(yaml.safe_load_all(control_plane.file("/etc/kubernetes/kubeadm-config.yaml").content_string))
+    kinds = [doc["kind"] for doc in docs if doc]
+    assert kinds == ["InitConfiguration", "ClusterConfiguration", "KubeletConfiguration", "KubeProxyConfiguration"], kinds
+    proxy = docs[kinds.index("KubeProxyConfiguration")]
+    assert proxy["apiVersion"] == "kubeproxy.config.k8s.io/v1alpha1"
+    assert proxy["conntrack"] == {"maxPerCore": 0}
 
 
 def test_admin_user_has_the_admin_kubeconfig(control_plane):
