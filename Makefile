@@ -61,7 +61,7 @@ ansible-lint:
 
 sanity: ## ansible-test sanity on a copy under build/sanity/ansible_collections/kubelab/cluster
 	rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_ROOT)
-	git ls-files -co --exclude-standard -z | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' | tar --null -T - -cf - | tar -C $(SANITY_ROOT) -xf -
+	git ls-files -co --exclude-standard -z | xargs -0 -I{} sh -c 'if test -e "{}"; then printf "%s\0" "{}"; fi' | tar --null -T - -cf - | tar -C $(SANITY_ROOT) -xf -
 	cd $(SANITY_ROOT) && git init -q && git add -A && \
 	  $(BIN)/ansible-test sanity --venv --python $(SANITY_PYTHON) --color no $(SANITY_ARGS)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the collection tarball, install it offline into an empty path and check
-# that ansible-doc lists every module and filter from that install alone.
+# that ansible-doc lists and renders every module, filter and lookup from that install alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,21 +18,19 @@ printf "[defaults]\n" > "$work/ansible.cfg"
 export ANSIBLE_CONFIG="$work/ansible.cfg"
 ansible-galaxy collection install --offline --no-deps -p "$work/collections" "$tarball" >/dev/null
 test -f "$work/collections/ansible_collections/kubelab/cluster/MANIFEST.json"
-modules="$(ansible-doc -t module -l kubelab.cluster)"
-filters="$(ansible-doc -t filter -l kubelab.cluster)"
-
 status=0
-for path in plugins/modules/*.py; do
-  [ -e "$path" ] || continue
-  name="kubelab.cluster.$(basename "$path" .py)"
-  grep -q "^$name " <<<"$modules" || { echo "missing module in ansible-doc -l: $name"; status=1; }
-  ansible-doc -t module "$name" >/dev/null || { echo "ansible-doc cannot render $name"; status=1; }
-done
-for path in plugins/filter/*.py; do
-  [ -e "$path" ] || continue
-  name="kubelab.cluster.$(basename "$path" .py)"
-  grep -q "^$name " <<<"$filters" || { echo "missing filter in ansible-doc -l: $name"; status=1; }
-  ansible-doc -t filter "$name" >/dev/null || { echo "ansible-doc cannot render $name"; status=1; }
+summary=""
+# plugins/<dir> -> ansible-doc plugin type.
+for kind in modules:module filter:filter lookup:lookup; do
+  dir="${kind%%:*}" type="${kind##*:}"
+  listed="$(ansible-doc -t "$type" -l kubelab.cluster)"
+  for path in plugins/"$dir"/*.py; do
+    [ -e "$path" ] || continue
+    name="kubelab.cluster.$(basename "$path" .py)"
+    grep -q "^$name " <<<"$listed" || { echo "missing $type in ansible-doc -l: $name"; status=1; }
+    ansible-doc -t "$type" "$name" >/dev/null || { echo "ansible-doc cannot render $type $name"; status=1; }
+  done
+  summary="$summary${summary:+, }$(grep -c . <<<"$listed" || true) ${type}s"
 done
 for role in roles/*/; do
   [ -d "$role" ] || continue
@@ -40,5 +38,5 @@ for role in roles/*/; do
   test -d "$work/collections/ansible_collections/kubelab/cluster/roles/$role" || { echo "role $role not in the tarball"; status=1; }
 done
 test -f "$work/collections/ansible_collections/kubelab/cluster/playbooks/site.yml" || echo "note: playbooks/site.yml not in the tarball yet"
-echo "ansible-doc lists $(grep -c . <<<"$modules" || true) modules and $(grep -c . <<<"$filters" || true) filters from the offline install"
+echo "ansible-doc lists $summary from the offline install"
 exit "$status"

@@ -3,7 +3,7 @@
 One `ansible-playbook --check` run against localhost (connection local) tries every case
 in its own block; the rescue records which task failed and its message. Each case must
 fail in an argument-spec validation or a role's input check, and no task other than
-those checks (and read-only fact gathering) may have run for that case.
+those checks (and the roles' read-only probes of the node) may have run for that case.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ CASES = {
 }
 
 # Tasks allowed to run before a case fails: checks and read-only fact gathering.
-READ_ONLY_TASK_PREFIXES = (ARGSPEC_TASK, "Check ", "Gather the ", "Load the variables of the OS family", "Case ")
+# "Read the node's": the roles' read-only probes (check_mode: false, changed_when: false).
+READ_ONLY_TASK_PREFIXES = (ARGSPEC_TASK, "Check ", "Read the node's ", "Case ")
 
 
 def _playbook():

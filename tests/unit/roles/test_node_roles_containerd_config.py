@@ -10,6 +10,8 @@ from __future__ import annotations
 import pathlib
 import re
 
+import json
+
 import pytest
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
@@ -90,14 +92,32 @@ def _role_vars(**overrides):
     return Templar(loader=loader, variables=variables)
 
 
+def _probe(installed=True, oom_lower=False, default_text=""):
+    """A registered probe result as templates/probe.sh.j2 prints it: a JSON line, then the defaults."""
+    line = json.dumps({"os": {"id": "debian", "version_id": "12", "codename": "bookworm", "pretty_name": "Debian"},
+                       "arch": "amd64", "apt_lists": 3, "installed": installed, "oom_lower": oom_lower,
+                       "service": {"enabled": "enabled", "active": "active"}})
+    stdout = "\n".join([line] + default_text.splitlines())
+    return {"stdout": stdout, "stdout_lines": stdout.splitlines()}
+
+
 def _render_config(default_text, sandbox="mirror.example:5000/pause:3.10.1", restrict=True):
     templar = _role_vars(
-        __container_runtime_containerd_default={"stdout": default_text},
+        __container_runtime_probe=_probe(default_text=default_text),
         __container_runtime_sandbox_image=sandbox,
         __container_runtime_restrict_oom=restrict,
     )
     template = (ROLE / "templates" / "containerd-config.toml.j2").read_text(encoding="utf-8")
     return templar.template(trust_as_template(template))
+
+
+@pytest.mark.parametrize("default_text", [V2_DEFAULT, V3_DEFAULT], ids=["v2", "v3"])
+def test_defaults_read_after_the_install_when_the_probe_found_no_containerd(default_text):
+    templar = _role_vars(
+        __container_runtime_probe=_probe(installed=False),
+        __container_runtime_containerd_default_read={"stdout": default_text.rstrip("\n")},  # Ansible strips it
+    )
+    assert templar.template(trust_as_template("{{ __container_runtime_containerd_default_text }}")) == default_text.rstrip("\n")
 
 
 def _table(text, header):
@@ -165,9 +185,9 @@ def test_sandbox_image_follows_the_image_repository_or_an_override():
     assert templar.template(trust_as_template("{{ __container_runtime_sandbox_image }}")) == "example.org/pause:custom"
 
 
-@pytest.mark.parametrize(("mode", "rc", "expected"), [
-    ("auto", 1, True), ("auto", 0, False), ("enabled", 0, True), ("disabled", 1, False),
+@pytest.mark.parametrize(("mode", "oom_lower", "expected"), [
+    ("auto", False, True), ("auto", True, False), ("enabled", True, True), ("disabled", False, False),
 ])
-def test_restrict_oom_decision(mode, rc, expected):
-    templar = _role_vars(container_runtime_restrict_oom_score_adj=mode, __container_runtime_oom_probe={"rc": rc})
+def test_restrict_oom_decision(mode, oom_lower, expected):
+    templar = _role_vars(container_runtime_restrict_oom_score_adj=mode, __container_runtime_probe=_probe(oom_lower=oom_lower))
     assert templar.template(trust_as_template("{{ __container_runtime_restrict_oom | bool }}")) is expected

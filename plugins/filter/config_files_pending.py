@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubelab.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r"""
+---
+name: config_files_pending
+short_description: The files of a config_files list that the node does not have yet
+version_added: 0.1.0
+description:
+  - Compares the wanted files of a M(kubelab.cluster.config_files) list with the state a read-only probe printed on
+    the node for each path, and returns the files that still have to be written.
+  - A state is the line C(<sha1> <mode> <owner> <group> <uid> <gid>), as C(sha1sum) and C(stat -c '%a %U %G %u %g')
+    print it for a regular file; C(absent) or anything unparsable means the file is written.
+  - A role that already runs a probe can skip the module call entirely when nothing is pending, which saves one
+    round trip to the node per run.
+author:
+  - kubelab.cluster maintainers (@kubelab)
+positional: _input, states
+options:
+  _input:
+    description: The C(files) list for M(kubelab.cluster.config_files) (C(path), C(content), C(mode), C(owner), C(group)).
+    type: list
+    elements: dict
+    required: true
+  states:
+    description: Path to state line, as printed on the node.
+    type: dict
+    required: true
+seealso:
+  - module: kubelab.cluster.config_files
+"""
+
+EXAMPLES = r"""
+- name: Write only what differs
+  kubelab.cluster.config_files:
+    files: "{{ my_files | kubelab.cluster.config_files_pending(my_probe.files) }}"
+  when: my_files | kubelab.cluster.config_files_pending(my_probe.files) | length > 0
+"""
+
+RETURN = r"""
+_value:
+  description: The entries of the input list that are missing or differ in content, mode, owner or group.
+  type: list
+  elements: dict
+"""
+
+from ansible_collections.kubelab.cluster.plugins.module_utils.config_files import files_pending
+
+
+def config_files_pending(files, states):
+    """Entries of ``files`` not already on the node as ``states`` describe it."""
+    return files_pending(files, states)
+
+
+class FilterModule:
+    """kubelab.cluster.config_files_pending"""
+
+    def filters(self):
+        return {"config_files_pending": config_files_pending}
