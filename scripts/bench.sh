@@ -82,6 +82,9 @@ all:
         control_plane_cluster_name: kubelab-bench
         control_plane_kubeconfig_dest: "$work/kubelab-bench-admin.conf"
         cni_wait_for_nodes: true
+        # The lab's nodes share this host's cgroups; Kubernetes 1.35+ refuses cgroup v1 unless allowed.
+        control_plane_allow_cgroup_v1: true
+        worker_allow_cgroup_v1: true
 EOF
 
 # playbook LOG: site.yml against the bench lab, JSON report in LOG.
@@ -148,8 +151,26 @@ t0=$(now)
 pids=()
 for n in "${nodes[@]}"; do docker exec "$n" bash -c "$node_steps" > "$work/floor-$n.log" 2>&1 & pids+=($!); done
 for pid in "${pids[@]}"; do wait "$pid"; done
-docker exec bench-cp1 kubeadm init --pod-network-cidr=10.244.0.0/16 > "$work/floor-init.log" 2>&1
-join="$(sed -n '/^kubeadm join/,$p' "$work/floor-init.log" | tr -d '\\\n\t')"
+# On a cgroup v1 host Kubernetes 1.35+ needs what its error message asks for: the kubelet's
+# failCgroupV1: false and a skipped SystemVerification check (as the playbook run above does).
+skip=""
+if ! docker exec bench-cp1 test -e /sys/fs/cgroup/cgroup.controllers; then
+  skip="--ignore-preflight-errors=SystemVerification"
+  docker exec -i bench-cp1 sh -c 'cat > /root/floor-kubeadm.yaml' <<'YAML'
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+networking:
+  podSubnet: 10.244.0.0/16
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+failCgroupV1: false
+YAML
+  docker exec bench-cp1 kubeadm init --config /root/floor-kubeadm.yaml $skip > "$work/floor-init.log" 2>&1
+else
+  docker exec bench-cp1 kubeadm init --pod-network-cidr=10.244.0.0/16 > "$work/floor-init.log" 2>&1
+fi
+join="$(sed -n '/^kubeadm join/,$p' "$work/floor-init.log" | tr -d '\\\n\t') $skip"
 [ -n "$join" ] || { echo "bench: no join command in the floor's init output" >&2; exit 1; }
 pids=()
 for n in bench-w1 bench-w2; do docker exec "$n" bash -c "$join" > "$work/floor-join-$n.log" 2>&1 & pids+=($!); done

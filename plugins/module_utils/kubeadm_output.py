@@ -187,6 +187,11 @@ def _hint_system_verification(message):
     if "docker version" in lowered or "validated versions" in lowered:
         return ("the Docker version is newer than the ones kubeadm validated; harmless warning - "
                 "this collection uses containerd, so Docker is not needed on nodes")
+    if "cgroups v1" in lowered:
+        return ("the host runs cgroups v1, which kubelet 1.35+ refuses by default: boot it with cgroups v2 "
+                "(systemd.unified_cgroup_hierarchy=1; Proxmox VE 7+ does by default), or set "
+                "control_plane_allow_cgroup_v1: true and worker_allow_cgroup_v1: true, which set the kubelet's "
+                "failCgroupV1: false and skip this check")
     if "cgroup" in lowered:
         return ("enable the missing cgroup controllers (e.g. cgroup_enable=memory on the kernel "
                 "command line) or migrate the host to cgroups v2")

@@ -22,6 +22,9 @@ WORKERS = ("cl-w1", "cl-w2")
 NODES = (CONTROL_PLANE, *WORKERS)
 EVENT_LOG = "/var/log/kubelab-doubles/kubeadm.log"
 REAL_BINARIES = bool(os.environ.get("KUBELAB_TEST_KUBE_BIN_DIR"))
+# Only the kubeadm test double keeps an event log and a state file; with real binaries the checks
+# that read them are skipped, and the tests that can use real evidence (kubectl, files) do.
+DOUBLES_ONLY = "reads the kubeadm test double's event log, which real kubeadm does not keep"
 KUBECONFIG_DEST = PROJECT / "build" / "cluster-artifacts" / "kubelab-molecule-admin.conf"
 
 

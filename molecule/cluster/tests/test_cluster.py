@@ -4,6 +4,7 @@ the real CA hash, the pod network applied with the cluster's pod CIDR, kubeconfi
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 import yaml
 from conftest import (
     CONTROL_PLANE,
+    DOUBLES_ONLY,
     KUBECONFIG_DEST,
     NODES,
     PROJECT,
@@ -26,6 +28,7 @@ from conftest import (
 )
 
 
+@pytest.mark.skipif(REAL_BINARIES, reason=DOUBLES_ONLY)
 def test_kubeadm_init_ran_exactly_once(control_plane):
     inits = [e for e in events(control_plane) if e["event"] == "init"]
     assert len(inits) == 1, inits
@@ -35,21 +38,28 @@ def test_kubeadm_init_ran_exactly_once(control_plane):
         assert not [e for e in events(node(name)) if e["event"] == "init"], f"kubeadm init ran on {name}"
 
 
+def _tokens(control_plane):
+    listed = control_plane.run("kubeadm token list -o json --kubeconfig /etc/kubernetes/admin.conf")
+    assert listed.rc == 0, listed.stderr
+    return json.loads("[" + re.sub(r"}\s*{", "},{", listed.stdout) + "]") if listed.stdout.strip() else []
+
+
 def test_one_token_was_minted_for_all_workers(control_plane):
-    minted = [e for e in events(control_plane) if e["event"] == "token-create"]
-    assert len(minted) == 1, minted
-    assert minted[0]["description"] == "kubelab.cluster join token"
+    ours = [t for t in _tokens(control_plane) if t.get("description") == "kubelab.cluster join token"]
+    assert len(ours) == 1, ours
+    if not REAL_BINARIES:
+        minted = [e for e in events(control_plane) if e["event"] == "token-create"]
+        assert len(minted) == 1, minted
+        assert minted[0]["description"] == "kubelab.cluster join token"
 
 
 @pytest.mark.parametrize("name", WORKERS)
 def test_worker_joined_with_a_listed_token_and_the_real_ca_hash(control_plane, name):
-    joins = [e for e in events(node(name)) if e["event"] == "join"]
-    assert len(joins) == 1, joins
-    listed = control_plane.run("kubeadm token list -o json --kubeconfig /etc/kubernetes/admin.conf")
-    assert listed.rc == 0, listed.stderr
-    token_ids = [t["token"].split(".")[0] for t in json.loads("[" + re.sub(r"}\s*{", "},{", listed.stdout) + "]")]
-    assert joins[0]["token_id"] in token_ids
-    assert joins[0]["ca_cert_hash"] == ca_hash(control_plane)
+    if not REAL_BINARIES:
+        joins = [e for e in events(node(name)) if e["event"] == "join"]
+        assert len(joins) == 1, joins
+        assert joins[0]["token_id"] in [t["token"].split(".")[0] for t in _tokens(control_plane)]
+        assert joins[0]["ca_cert_hash"] == ca_hash(control_plane)
     assert ca_hash(node(name)) == ca_hash(control_plane)
     kubelet_conf = node(name).file("/etc/kubernetes/kubelet.conf")
     assert kubelet_conf.exists and kubelet_conf.mode == 0o600
@@ -68,8 +78,12 @@ def test_pod_network_uses_the_cluster_pod_cidr(control_plane):
     assert cidr == "10.244.0.0/16"
     flannel = control_plane.file("/etc/kubernetes/cni-flannel.yaml").content_string
     assert f'"Network": "{cidr}"' in flannel
-    state = json.loads(control_plane.file("/etc/kubernetes/kubelab-double-state.json").content_string)
-    assert "apps/DaemonSet/kube-flannel/kube-flannel-ds" in state["objects"]
+    if REAL_BINARIES:
+        assert control_plane.run("kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-flannel get daemonset "
+                                 "kube-flannel-ds").rc == 0
+    else:
+        state = json.loads(control_plane.file("/etc/kubernetes/kubelab-double-state.json").content_string)
+        assert "apps/DaemonSet/kube-flannel/kube-flannel-ds" in state["objects"]
 
 
 def test_kubeadm_config_follows_the_release(control_plane):
@@ -90,6 +104,18 @@ def test_kubeadm_config_documents_include_the_scenario_kube_proxy_settings(contr
     assert proxy["conntrack"] == {"maxPerCore": 0}
 
 
+def test_cgroup_v1_nodes_are_allowed_as_upstream_documents(control_plane):
+    """1.36 on cgroup v1: failCgroupV1 false for the cluster, SystemVerification skipped only on v1 nodes."""
+    docs = list(yaml.safe_load_all(control_plane.file("/etc/kubernetes/kubeadm-config.yaml").content_string))
+    kubelet = next(doc for doc in docs if doc and doc["kind"] == "KubeletConfiguration")
+    assert kubelet["failCgroupV1"] is False
+    for name in [] if REAL_BINARIES else NODES:  # the double's event log records the skipped checks
+        host = node(name)
+        cgroup_v1 = not host.file("/sys/fs/cgroup/cgroup.controllers").exists
+        record = next(e for e in reversed(events(host)) if e["event"] in ("init", "join"))
+        assert ("systemverification" in record["ignored_preflight"]) is cgroup_v1, (name, record)
+
+
 def test_admin_user_has_the_admin_kubeconfig(control_plane):
     config = control_plane.file("/root/.kube/config")
     assert config.exists and config.mode == 0o600 and config.user == "root"
@@ -101,8 +127,10 @@ def test_controller_kubeconfig_is_private_and_reaches_the_cluster(control_plane)
     assert stat.S_IMODE(KUBECONFIG_DEST.stat().st_mode) == 0o600
     address = control_plane.interface("eth0").addresses[0]
     assert re.search(rf"^\s*server: https://{re.escape(address)}:6443$", KUBECONFIG_DEST.read_text(), re.M)
-    # The kubectl test double verifies the server against the CA in the kubeconfig.
-    result = subprocess.run([str(PROJECT / "tests/doubles/bin/kubectl"), "--kubeconfig", str(KUBECONFIG_DEST),
+    # kubectl (the test double verifies the server against the CA in the kubeconfig too) from the controller.
+    kubectl = (os.path.join(os.environ["KUBELAB_TEST_KUBE_BIN_DIR"], "kubectl") if REAL_BINARIES
+               else str(PROJECT / "tests/doubles/bin/kubectl"))
+    result = subprocess.run([kubectl, "--kubeconfig", str(KUBECONFIG_DEST),
                              "get", "nodes", "-o", "name"], capture_output=True, text=True, check=False, timeout=30)
     assert result.returncode == 0, result.stderr
     assert sorted(result.stdout.split()) == sorted(f"node/{n}" for n in NODES)
@@ -125,7 +153,9 @@ def test_real_cluster_nodes_ready_and_coredns_running(control_plane):
 
 
 def test_preflight_playbook_reports_every_node_and_changes_nothing(control_plane):
-    before = control_plane.file("/etc/kubernetes/kubelab-double-state.json").sha256sum
+    watched = ["/etc/kubernetes/admin.conf", "/etc/kubernetes/manifests/kube-apiserver.yaml"]
+    watched += [] if REAL_BINARIES else ["/etc/kubernetes/kubelab-double-state.json"]
+    before = [control_plane.file(path).sha256sum for path in watched]
     rc, report, output = run_playbook("preflight.yml")
     assert rc == 0, output
     assert changed_total(report) == 0
@@ -139,4 +169,4 @@ def test_preflight_playbook_reports_every_node_and_changes_nothing(control_plane
     # On a built cluster kubeadm's checks find the running control plane and the joined workers.
     assert any(line.startswith(CONTROL_PLANE) and "Port-6443" in line for line in table), table
     assert any(line.startswith("cl-w1") and "FileAvailable--etc-kubernetes-kubelet.conf" in line for line in table)
-    assert control_plane.file("/etc/kubernetes/kubelab-double-state.json").sha256sum == before
+    assert [control_plane.file(path).sha256sum for path in watched] == before

@@ -27,7 +27,14 @@ BIN = pathlib.Path(__file__).resolve().parents[3] / "tests" / "doubles" / "bin"
 HAS_OPENSSL = subprocess.run(["openssl", "version"], capture_output=True, check=False).returncode == 0
 
 
-def load(name: str, root: pathlib.Path, proc: pathlib.Path):
+def load(name: str, root: pathlib.Path, proc: pathlib.Path, cgroup_v2=True):
+    # A fake cgroup root: v2 (cgroup.controllers at the root) unless a test asks for v1,
+    # so the checks do not depend on the machine running the tests.
+    cgroup = proc.parent / ("cgroup2" if cgroup_v2 else "cgroup1")
+    cgroup.mkdir(parents=True, exist_ok=True)
+    if cgroup_v2:
+        (cgroup / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
+    os.environ["KUBELAB_DOUBLE_CGROUP_ROOT"] = str(cgroup)
     os.environ["KUBELAB_DOUBLE_ROOT"] = str(root)
     os.environ["KUBELAB_DOUBLE_PROC"] = str(proc)
     os.environ["KUBELAB_DOUBLE_NO_SYSTEMD"] = "1"
@@ -122,6 +129,19 @@ def test_yaml_subset_parser_reads_what_the_role_renders(tmp_path):
     assert docs[0]["list"] == ["a", "b"] and docs[0]["empty"] == {}
     assert docs[0]["text"] == "line 1\nline 2\n" and docs[0]["quoted"] == "x: y"
     assert docs[1] == {"kind": "Other", "n": 5}
+
+
+def test_cgroup_v1_host_fails_system_verification_unless_skipped(tmp_path, cri_socket):
+    """kubeadm 1.35+ on cgroups v1: [ERROR SystemVerification] with upstream's text; skipped, a warning."""
+    kubeadm = load("kubeadm", tmp_path / "root", fake_proc(tmp_path), cgroup_v2=False)
+    rc, _out, err = run(kubeadm, "init", "phase", "preflight", "--config", write_config(tmp_path / "k.yaml", cri_socket))
+    assert rc == 1
+    assert "[ERROR SystemVerification]: cgroups v1 support is deprecated" in err
+    assert "you must set the kubelet configuration option 'FailCgroupV1' to 'false'" in err
+    rc, _out, err = run(kubeadm, "init", "phase", "preflight", "--config", str(tmp_path / "k.yaml"),
+                        "--ignore-preflight-errors=SystemVerification")
+    assert rc == 0, err
+    assert "[WARNING SystemVerification]: cgroups v1 support is deprecated" in err
 
 
 def test_v1beta4_rejects_extra_args_as_a_map(tmp_path, cri_socket):

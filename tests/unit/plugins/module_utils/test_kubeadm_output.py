@@ -40,6 +40,7 @@ PREFLIGHT_CASES = [
     ("preflight_v1.35_ip_forward.txt", True,
      [("FileContent--proc-sys-net-ipv4-ip_forward", "contents are not set to 1")],
      ["ContainerRuntimeVersion"]),
+    ("preflight_v1.35_cgroup_v1_skipped.txt", False, [], ["SystemVerification", "Service-kubelet"]),
     ("preflight_v1.35_join_not_root.txt", True, [("IsPrivilegedUser", "user is not running as root")], []),
     ("preflight_v1.37_cri_tabs.txt", True,
      [("CRI", "could not connect to the container runtime"),
@@ -62,6 +63,12 @@ def test_parse_preflight_on_real_output(name, failed, errors, warnings):
     for item in result["errors"] + result["warnings"]:
         assert set(item) == {"check", "message", "hint"}
         assert item["hint"] and "\n" not in item["hint"]
+
+
+def test_cgroup_v1_verification_points_at_the_allow_variables():
+    result = out.parse_preflight(read_fixture("preflight_v1.35_cgroup_v1_skipped.txt"))
+    hint = result["warnings"][0]["hint"]
+    assert "control_plane_allow_cgroup_v1" in hint and "cgroups v2" in hint
 
 
 def test_wrapped_message_does_not_swallow_following_lines():
