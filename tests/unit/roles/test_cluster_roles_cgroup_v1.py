@@ -7,27 +7,8 @@ kubeadm's SystemVerification check fails there unless skipped. Both roles read t
 
 from __future__ import annotations
 
-import pathlib
-
 import pytest
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
-
-ROLES = pathlib.Path(__file__).resolve().parents[3] / "roles"
-
-
-def _templar(role, **overrides):
-    loader = DataLoader()
-    variables = {}
-    for name in ("defaults", "vars"):
-        raw = loader.load_from_file(str(ROLES / role / name / "main.yml")) or {}
-        variables.update({k: trust_as_template(v) if isinstance(v, str) else v for k, v in raw.items()})
-    variables.update(overrides)
-    return Templar(loader=loader, variables=variables)
-
-
-def _render(templar, expression):
-    return templar.template(trust_as_template("{{ %s }}" % expression))
+from role_vars import render as _render, role_templar as _templar
 
 
 def _control_plane(version, cgroup, allow, ignored=()):

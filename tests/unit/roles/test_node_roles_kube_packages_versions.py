@@ -7,13 +7,8 @@ templar on `dpkg-query` output shaped like the node's
 
 from __future__ import annotations
 
-import pathlib
-
 import pytest
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
-
-ROLE = pathlib.Path(__file__).resolve().parents[3] / "roles" / "kube_packages"
+from role_vars import render as _render, role_templar
 
 HELD_1_36_1 = [
     "cri-tools 1.36.0-1.1 install ok installed",
@@ -25,17 +20,7 @@ HELD_1_36_1 = [
 
 
 def _templar(version, lines=()):
-    loader = DataLoader()
-    variables = {}
-    for name in ("defaults", "vars"):
-        raw = loader.load_from_file(str(ROLE / name / "main.yml"))
-        variables.update({k: trust_as_template(v) if isinstance(v, str) else v for k, v in raw.items()})
-    variables.update(kube_packages_version=version, __kube_packages_query={"stdout_lines": list(lines)})
-    return Templar(loader=loader, variables=variables)
-
-
-def _render(templar, expression):
-    return templar.template(trust_as_template("{{ %s }}" % expression))
+    return role_templar("kube_packages", kube_packages_version=version, __kube_packages_query={"stdout_lines": list(lines)})
 
 
 @pytest.mark.parametrize(("version", "glob"), [("1.36", "1.36.*"), ("1.36.1", "1.36.1-*"), ("1.37.0", "1.37.0-*")])

@@ -11,30 +11,33 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pathlib
+import re
 import subprocess
 
 import pytest
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+from ansible.template import trust_as_template
+from role_vars import ROLES, role_templar
 
 from ansible_collections.kubelab.cluster.plugins.module_utils.config_files import files_pending, parse_state
 
-ROLES = pathlib.Path(__file__).resolve().parents[3] / "roles"
+PROBE_ROLES = ("prereqs", "container_runtime", "kube_packages", "control_plane", "cni")
+
+
+def _file_state_function(role):
+    source = (ROLES / role / "templates" / "probe.sh.j2").read_text(encoding="utf-8")
+    return re.search(r"(?ms)^file_state\(\) \{$.*?^\}$", source).group(0)
+
+
+def test_every_probe_prints_file_states_the_same_way():
+    """Each role stands alone, so each probe carries file_state; the copies must not drift apart."""
+    functions = {role: _file_state_function(role) for role in PROBE_ROLES}
+    assert len(set(functions.values())) == 1, functions
 
 
 def _probe(role, **overrides):
     """Render ROLE's probe with its defaults, vars and OVERRIDES, run it, return stdout."""
-    loader = DataLoader()
-    variables = {}
-    for name in ("defaults", "vars"):
-        path = ROLES / role / name / "main.yml"
-        if path.exists():
-            raw = loader.load_from_file(str(path)) or {}
-            variables.update({k: trust_as_template(v) if isinstance(v, str) else v for k, v in raw.items()})
-    variables.update(overrides)
     source = (ROLES / role / "templates" / "probe.sh.j2").read_text(encoding="utf-8")
-    script = Templar(loader=loader, variables=variables).template(trust_as_template(source))
+    script = role_templar(role, **overrides).template(trust_as_template(source))
     run = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert run.returncode == 0, run.stderr
     return run.stdout

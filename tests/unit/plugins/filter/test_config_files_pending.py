@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import pathlib
+import re
 import subprocess
 
 import pytest
@@ -14,7 +17,17 @@ from ansible_collections.kubelab.cluster.plugins.module_utils import config_file
 
 CONTENT = "overlay\nbr_netfilter\n"
 SHA1 = hashlib.sha1(CONTENT.encode()).hexdigest()
+REPO = pathlib.Path(__file__).resolve().parents[4]
 ENTRY = {"path": "/etc/modules-load.d/kubernetes.conf", "content": CONTENT, "mode": "0644", "owner": "root", "group": "root"}
+
+
+def _probe_state(path):
+    """The state line the roles' probes print for PATH, from their own file_state function, run here."""
+    source = (REPO / "roles" / "prereqs" / "templates" / "probe.sh.j2").read_text(encoding="utf-8")
+    function = re.search(r"(?ms)^file_state\(\) \{$.*?^\}$", source).group(0)
+    printed = subprocess.run(["bash", "-c", function + '\nfile_state "$1"', "state", str(path)],
+                             check=True, capture_output=True, text=True).stdout
+    return json.loads("{%s}" % printed)[str(path)]
 
 
 def test_filter_module_exports_its_name():
@@ -66,9 +79,7 @@ def test_state_lines_the_probe_prints_on_this_machine(tmp_path):
     path = tmp_path / "f.conf"
     path.write_text(CONTENT)
     path.chmod(0o640)
-    line = subprocess.run(
-        ["bash", "-c", "printf '%s %s' \"$(sha1sum < \"$1\" | cut -d' ' -f1)\" \"$(stat -c '%a %U %G %u %g' \"$1\")\"",
-         "state", str(path)], check=True, capture_output=True, text=True).stdout
+    line = _probe_state(path)
     entry = {"path": str(path), "content": CONTENT, "mode": "0640"}
     assert cf.file_is_current(entry, line)
     assert not cf.file_is_current(dict(entry, mode="0644"), line)
@@ -85,9 +96,7 @@ def test_controller_state_matches_the_probe_format(tmp_path):
     path = tmp_path / "admin.conf"
     path.write_text(CONTENT)
     path.chmod(0o600)
-    probe = subprocess.run(
-        ["bash", "-c", "printf '%s %s' \"$(sha1sum < \"$1\" | cut -d' ' -f1)\" \"$(stat -c '%a %U %G %u %g' \"$1\")\"",
-         "state", str(path)], check=True, capture_output=True, text=True).stdout
+    probe = _probe_state(path)
     assert cf.read_state(str(path)) == probe
     entry = {"path": str(path), "content": CONTENT, "mode": "0600", "secret": True}
     assert cf.files_pending([entry], {str(path): cf.read_state(str(path))}) == []

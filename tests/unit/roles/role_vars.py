@@ -1,0 +1,28 @@
+"""Helpers for the tests that render a role's own variables or templates with Ansible's templar."""
+
+from __future__ import annotations
+
+import pathlib
+
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+ROLES = pathlib.Path(__file__).resolve().parents[3] / "roles"
+
+
+def role_templar(role, **overrides):
+    """A templar over ROLE's defaults/main.yml and vars/main.yml (vars win), then OVERRIDES."""
+    loader = DataLoader()
+    variables = {}
+    for name in ("defaults", "vars"):
+        path = ROLES / role / name / "main.yml"
+        if path.exists():
+            raw = loader.load_from_file(str(path)) or {}
+            variables.update({k: trust_as_template(v) if isinstance(v, str) else v for k, v in raw.items()})
+    variables.update(overrides)
+    return Templar(loader=loader, variables=variables)
+
+
+def render(templar, expression):
+    """The value of one Jinja expression."""
+    return templar.template(trust_as_template("{{ %s }}" % expression))
