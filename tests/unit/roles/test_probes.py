@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pathlib
 import re
 import subprocess
 
@@ -95,7 +96,11 @@ def test_control_plane_probe_reports_a_missing_kubeadm_instead_of_failing(tmp_pa
     assert node["version"] == "" and node["version_error"]
     sha1 = hashlib.sha1(b"kind: InitConfiguration\n").hexdigest()
     assert node["files"][config].startswith(sha1 + " 600 ")
-    assert node["admin_conf"] == "" or isinstance(node["admin_conf"], str)
+    # admin.conf is read (base64) exactly when this machine has one.
+    assert (node["admin_conf"] != "") is pathlib.Path("/etc/kubernetes/admin.conf").is_file()
+    # The admin user's copy can only be current where there is an admin.conf to compare with.
+    assert node["user_kubeconfig"] in (True, False)
+    assert not node["user_kubeconfig"] or node["admin_conf"]
 
 
 def test_control_plane_probe_skips_kubeadm_with_a_given_version(tmp_path):
