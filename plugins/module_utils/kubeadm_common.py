@@ -31,6 +31,8 @@ MASK = "<redacted>"
 ADMIN_CONF = "/etc/kubernetes/admin.conf"
 KUBELET_CONF = "/etc/kubernetes/kubelet.conf"
 APISERVER_MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+# Written by kubeadm's kubelet-start phase (init and join).
+KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"
 # Placeholder discovery arguments for `kubeadm join phase preflight` on a worker:
 # with --dry-run kubeadm answers discovery from a built-in fake cluster-info, so these
 # are never sent anywhere (192.0.2.0/24 is TEST-NET-1, never routed).

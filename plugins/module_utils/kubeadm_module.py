@@ -12,7 +12,19 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
 import os
+import shutil
+import tempfile
+import time
 
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_cluster import (
+    UNREACHABLE,
+    init_state,
+    kubeconfig_credentials,
+    probe_plan,
+)
 from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import (
     TIMEOUT_RC,
     kubeconfig_ca_pem,
@@ -34,14 +46,22 @@ def common_argument_spec(timeout):
     }
 
 
-def find_kubeadm(module):
-    """Absolute path of kubeadm, or fail with a clear message before anything runs."""
+def find_kubeadm(module, required=True):
+    """Absolute path of kubeadm, or fail with a clear message before anything runs.
+
+    With ``required=False`` (check mode on a node the packages are not installed on yet) a missing
+    kubeadm gives ``None`` instead.
+    """
     path = module.params["kubeadm_path"]
     if os.path.sep in path:
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            if not required:
+                return None
             module.fail_json(msg="kubeadm_path %s is not an executable file" % path)
         return path
     found = module.get_bin_path(path)
+    if not found and not required:
+        return None
     if not found:
         module.fail_json(msg="%s was not found in PATH; install the kubeadm package first (kubelab.cluster.kube_packages)" % path)
     return found
@@ -109,3 +129,59 @@ def kubeconfig_ca_hash(path):
 
 def timed_out(rc):
     return rc == TIMEOUT_RC
+
+
+def _credential_files(directory, creds):
+    """Write the kubeconfig's CA, client certificate and key where the TLS stack can load them."""
+    paths = {}
+    for name, pem_key, file_key in (("ca", "ca_pem", "ca_file"), ("cert", "cert_pem", "cert_file"),
+                                    ("key", "key_pem", "key_file")):
+        if creds.get(pem_key):
+            paths[name] = os.path.join(directory, name + ".pem")
+            fd = os.open(paths[name], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(creds[pem_key])
+        elif creds.get(file_key):
+            paths[name] = creds[file_key]
+    return paths
+
+
+def _status(url, paths, timeout):
+    """HTTP status of a GET (the body is not read), or ``None`` when nothing answered."""
+    try:
+        response = open_url(url, method="GET", validate_certs=True, ca_path=paths.get("ca"),
+                            client_cert=paths.get("cert"), client_key=paths.get("key"), timeout=timeout,
+                            follow_redirects="none")
+        return response.getcode()
+    except HTTPError as exc:
+        return exc.code
+    except (URLError, IOError, OSError, ValueError):
+        return None
+
+
+def read_init_state(kubeconfig_text, wait_seconds, sleep=time.sleep, clock=time.time):
+    """Ask the API server (with admin.conf's own credentials) whether kubeadm init finished.
+
+    Waits up to ``wait_seconds`` for the server to answer at all (its static pod may still be
+    starting). Returns :func:`kubeadm_cluster.init_state`'s triple plus the server URL.
+    """
+    creds = kubeconfig_credentials(kubeconfig_text)
+    server = (creds.get("server") or "").rstrip("/")
+    if not server.startswith("https://"):
+        return ("refused", [], "admin.conf names no https:// server", server)
+    directory = tempfile.mkdtemp(prefix="kubelab-init-state-")
+    try:
+        paths = _credential_files(directory, creds)
+        deadline = clock() + max(wait_seconds, 0)
+        while True:
+            answers = {}
+            for path in probe_plan():
+                answers[path] = _status(server + path, paths, 5)
+                if answers[path] is None:
+                    break
+            state = init_state(answers)
+            if state[0] != UNREACHABLE or clock() >= deadline:
+                return state + (server,)
+            sleep(2)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

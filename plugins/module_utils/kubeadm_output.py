@@ -229,8 +229,10 @@ _EXACT_HINTS = {
     "KubeletVersion": ("kubelet and kubeadm versions differ too much: install matching packages "
                        "(kube_packages_version of kubelab.cluster.kube_packages pins both)"),
     "KubernetesVersion": "the requested Kubernetes version is not supported by this kubeadm: align the versions",
-    "ImagePull": ("the control-plane images could not be pulled: check registry access "
-                  "(container_runtime_image_repository) or side-load the images (container_runtime_image_archives)"),
+    "ImagePull": ("the control-plane images could not be pulled: check registry access, point kubeadm at a mirror "
+                  "with imageRepository in control_plane_cluster_configuration (container_runtime_image_repository "
+                  "only sets the pause image), or side-load the images (control_plane_image_archives, "
+                  "container_runtime_image_archives)"),
     "Service-Kubelet": ("enable the kubelet service: systemctl enable kubelet.service "
                         "(kube_packages_enable_kubelet: true)"),
     "Service-Docker": "the docker service is not enabled; not needed when containerd is the runtime",

@@ -15,8 +15,14 @@ version_added: 0.1.0
 description:
   - Runs C(kubeadm init --config) once and returns the join data for workers and, with O(upload_certs),
     for further control-plane nodes.
-  - Idempotent - when both C(/etc/kubernetes/admin.conf) and C(/etc/kubernetes/manifests/kube-apiserver.yaml)
-    exist the node counts as initialized and nothing is run.
+  - Idempotent, decided from the cluster - with C(/etc/kubernetes/admin.conf) present, the module asks the API server
+    (with admin.conf's own credentials) for the objects the later init phases create - the C(kubeadm-config)
+    ConfigMap, the C(cluster-info) ConfigMap and its RBAC Role. All present - initialized, nothing runs.
+  - A half-done init (interrupted after admin.conf was written - the API server answers but the objects are missing
+    or admin.conf is not yet authorized, or the kubelet was never configured) is finished - kubeadm init runs again
+    with C(--skip-phases=preflight), reusing the certificates and kubeconfigs it finds, with a warning.
+  - An API server that never answers on a node whose kubelet was configured fails the task without running
+    anything - it may be a working cluster whose control plane is down.
   - Bad input (missing config file, malformed O(ignore_preflight_errors)) fails before kubeadm runs.
   - Preflight failures are returned structured, each error with a one-line remediation hint.
   - Bootstrap tokens and certificate keys never appear in RV(ignore:msg), RV(stdout), RV(stderr) or RV(cmd);
@@ -29,7 +35,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Nothing is run; RV(ignore:changed) tells whether kubeadm init would run.
+    details:
+      - Nothing is run; RV(ignore:changed) tells whether kubeadm init would run (or finish a half-done init).
+      - A missing config file or kubeadm binary is not an error in check mode (earlier tasks would have written or
+        installed them).
   diff_mode:
     support: full
     details: Reports the initialized state before and after.
@@ -65,6 +74,12 @@ options:
       - Seconds kubeadm init may run; it is wrapped in coreutils C(timeout) when that is installed.
     type: int
     default: 600
+  api_timeout:
+    description:
+      - Seconds to wait for the API server to answer when C(/etc/kubernetes/admin.conf) exists (its static pod
+        may still be starting after a reboot or an interrupted init).
+    type: int
+    default: 120
 notes:
   - The result holds secrets in RV(join) and RV(control_plane_join); register it with C(no_log) tasks or pass it
     on without printing it.
@@ -95,6 +110,13 @@ initialized:
   returned: always
   type: bool
   sample: true
+init_state:
+  description:
+    - What the module found before it ran anything - V(absent) (no admin.conf), V(partial) (an interrupted init,
+      finished by this call) or V(complete).
+  returned: always
+  type: str
+  sample: complete
 preflight:
   description: Preflight errors and warnings kubeadm printed; each item has C(check), C(message) and C(hint).
   returned: always
@@ -154,9 +176,15 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_cluster import (
+    COMPLETE,
+    PARTIAL,
+    UNREACHABLE,
+    finish_argv,
+)
 from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import (
     ADMIN_CONF,
-    APISERVER_MANIFEST,
+    KUBELET_CONFIG,
     init_argv,
     preflight_message,
     validate_ignore_preflight_errors,
@@ -166,10 +194,42 @@ from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_module imp
     common_argument_spec,
     find_kubeadm,
     kubeadm_version,
+    read_init_state,
+    read_text,
     run_kubeadm,
     timed_out,
 )
 from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_output import parse_init_output, parse_preflight
+
+ABSENT = "absent"
+
+
+def node_state(module):
+    """``(state, missing phases, detail)`` of this node's kubeadm init, read from the cluster.
+
+    No admin.conf: ``absent``. Otherwise the API server decides (kubeadm_cluster.init_state). A server that
+    never answers is a half-done init only when the kubelet was never configured (kubeadm's kubelet-start
+    phase writes its config, and without it nothing starts the static pods); otherwise the node may hold a
+    working cluster whose API server is down, and the module stops rather than touch it.
+    """
+    text = read_text(ADMIN_CONF)
+    if text is None:
+        return ABSENT, [], "no %s" % ADMIN_CONF
+    state, missing, detail, server = read_init_state(text, module.params["api_timeout"])
+    if state == UNREACHABLE and not os.path.exists(KUBELET_CONFIG):
+        return PARTIAL, ["kubelet-start"], "%s exists but kubeadm init never configured the kubelet (%s)" % (
+            ADMIN_CONF, KUBELET_CONFIG)
+    if state == UNREACHABLE:
+        module.fail_json(msg="%s exists but the API server at %s did not answer within %d seconds: the node holds a "
+                             "control plane that is not running. Check the kubelet and the static pods "
+                             "(journalctl -u kubelet; crictl ps -a); if this was an interrupted first init, "
+                             "playbooks/reset.yml -e kubelab_reset_confirm=true starts over. Nothing was changed."
+                             % (ADMIN_CONF, server, module.params["api_timeout"]), changed=False)
+    if state not in (COMPLETE, PARTIAL):
+        module.fail_json(msg="%s exists but the API server at %s does not accept it (%s): it belongs to another "
+                             "cluster or was replaced; run playbooks/reset.yml to start over. Nothing was changed."
+                             % (ADMIN_CONF, server, detail), changed=False)
+    return state, missing, detail
 
 
 def main():
@@ -178,6 +238,7 @@ def main():
         upload_certs=dict(type="bool", default=False),
         ignore_preflight_errors=dict(type="list", elements="str", default=[]),
         allow_ignore_all=dict(type="bool", default=False),
+        api_timeout=dict(type="int", default=120),
     )
     argument_spec.update(common_argument_spec(600))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -188,37 +249,47 @@ def main():
         ignore = validate_ignore_preflight_errors(params["ignore_preflight_errors"], params["allow_ignore_all"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    if not os.path.isfile(params["config"]):
+    # In check mode the role did not write the config and the packages may not be installed yet:
+    # report what would run instead of failing on what an earlier task would have done.
+    if not os.path.isfile(params["config"]) and not module.check_mode:
         module.fail_json(msg="config %s does not exist on the node; write the kubeadm configuration first" % params["config"])
-    kubeadm = find_kubeadm(module)
+    kubeadm = find_kubeadm(module, required=not module.check_mode)
 
+    state, missing, detail = node_state(module)
     result = dict(
         changed=False,
-        initialized=False,
+        initialized=state == COMPLETE,
+        init_state=state,
         preflight=dict(errors=[], warnings=[], failed=False),
         join=None,
         control_plane_join=None,
-        kubeadm_version=kubeadm_version(module, kubeadm),
+        kubeadm_version=kubeadm_version(module, kubeadm) if kubeadm else None,
     )
-    if os.path.exists(ADMIN_CONF) and os.path.exists(APISERVER_MANIFEST):
-        result["initialized"] = True
+    if state == COMPLETE:
         module.exit_json(**result)
     result["changed"] = True
     if module._diff:
-        result["diff"] = dict(before=dict(initialized=False), after=dict(initialized=True))
+        result["diff"] = dict(before=dict(initialized=False, init_state=state), after=dict(initialized=True))
+    argv = init_argv(kubeadm or params["kubeadm_path"], params["config"], params["upload_certs"], ignore)
+    if state == PARTIAL:
+        # The run that wrote admin.conf stopped before these phases: run them now.
+        module.warn("kubeadm init on this node did not finish (%s; missing phases: %s): running every init phase "
+                    "but preflight again to finish it" % (detail, ", ".join(missing)))
+        argv = finish_argv(argv)
     if module.check_mode:
         module.exit_json(**result)
 
-    run, raw = run_kubeadm(module, init_argv(kubeadm, params["config"], params["upload_certs"], ignore))
+    run, raw = run_kubeadm(module, argv)
     parsed = parse_init_output(raw)
     rc = run["rc"]
     result.update(run)
     result["preflight"] = parse_preflight(run["stdout"] + "\n" + run["stderr"])
     if rc != 0:
-        result["initialized"] = False
         if timed_out(rc):
             module.fail_json(msg="kubeadm init did not finish within %d seconds" % params["timeout"], **result)
         if result["preflight"]["failed"]:
+            # kubeadm stops at preflight before it writes anything.
+            result["changed"] = False
             module.fail_json(msg=preflight_message(result["preflight"], "kubeadm init preflight checks failed:"), **result)
         module.fail_json(msg="kubeadm init failed (rc=%d); see stderr" % rc, **result)
     result.update(initialized=True, join=parsed["join"], control_plane_join=parsed["control_plane_join"])

@@ -247,7 +247,8 @@ def main():
         result.update(joined=True, reason="already_joined")
         module.exit_json(**result)
 
-    kubeadm = find_kubeadm(module)
+    # Check mode on a node the packages are not installed on yet reports the join all the same.
+    kubeadm = find_kubeadm(module, required=not module.check_mode)
     result["changed"] = True
     if module._diff:
         result["diff"] = dict(before=dict(joined=False), after=dict(joined=True))

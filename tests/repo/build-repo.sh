@@ -105,8 +105,13 @@ mkpkg kubelet "$kube_pkg_version" \
 
 install -D -m 0755 "$bindir/kubeadm" "$work/kubeadm/usr/bin/kubeadm"
 install -D -m 0644 "$units/10-kubeadm.conf" "$work/kubeadm/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"
+# The real packages' cri-tools floor moves with the release (observed: pkgs.k8s.io v1.28 needs
+# >= 1.28.0, v1.36 needs >= 1.30.0), and each minor's repository carries a cri-tools it satisfies.
+# Here: the release's own minor, at most 1.30; the cri-tools built below (<minor>.0) satisfies it.
+crictl_floor="$minor.0"
+if [ "${minor#*.}" -gt 30 ]; then crictl_floor="${minor%%.*}.30.0"; fi
 mkpkg kubeadm "$kube_pkg_version" \
-  "kubelet (>= 1.19.0), kubectl (>= 1.13.0), cri-tools (>= 1.28.0), kubernetes-cni (>= 1.1.1)" \
+  "kubelet (>= 1.19.0), kubectl (>= 1.13.0), cri-tools (>= $crictl_floor), kubernetes-cni (>= 1.1.1)" \
   "Command-line utility for administering a Kubernetes cluster"
 
 install -D -m 0755 "$bindir/kubectl" "$work/kubectl/usr/bin/kubectl"

@@ -25,7 +25,6 @@ REAL_BINARIES = bool(os.environ.get("KUBELAB_TEST_KUBE_BIN_DIR"))
 # Only the kubeadm test double keeps an event log and a state file; with real binaries the checks
 # that read them are skipped, and the tests that can use real evidence (kubectl, files) do.
 DOUBLES_ONLY = "reads the kubeadm test double's event log, which real kubeadm does not keep"
-KUBECONFIG_DEST = PROJECT / "build" / "cluster-artifacts" / "kubelab-molecule-admin.conf"
 
 
 def node(name: str):
@@ -43,6 +42,11 @@ def inventory() -> str:
         ephemeral = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
         path = os.path.join(ephemeral, "inventory", "ansible_inventory.yml")
     return os.path.dirname(path)
+
+
+def kubeconfig_dest() -> pathlib.Path:
+    """Where control_plane's default puts the admin kubeconfig: artifacts/ beside the inventory."""
+    return pathlib.Path(inventory()) / "artifacts" / "kubelab-molecule-admin.conf"
 
 
 def run_playbook(playbook: str, *args: str) -> tuple[int, dict, str]:

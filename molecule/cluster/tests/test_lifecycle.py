@@ -7,11 +7,16 @@ Runs after test_cluster.py (pytest orders files by name) and leaves a converged 
    data, and nothing is half-done;
 3. a worker carrying another cluster's kubelet.conf fails to join clearly (not skipped) and
    keeps its file; the other worker joins;
-4. after resetting that worker, a fresh site.yml converges and a rerun changes nothing.
+4. after resetting that worker, a fresh site.yml converges;
+5. a kubeadm init killed half-way (the kubeadm test double's interruption hook) is finished by the
+   rerun, the run waits for every node to be Ready, and a further rerun changes nothing.
 """
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from conftest import (
     CONTROL_PLANE,
     NODES,
@@ -37,7 +42,6 @@ KUBEADM_FILES = (
     "/etc/kubernetes/manifests/etcd.yaml",
     "/var/lib/etcd",
     "/var/lib/kubelet/config.yaml",
-    "/etc/cni/net.d",
     "/etc/kubernetes/kubeadm-config.yaml",
     "/root/.kube/config",
 )
@@ -47,6 +51,8 @@ def assert_pre_init(name: str) -> None:
     host = node(name)
     left = [path for path in KUBEADM_FILES if host.file(path).exists]
     assert not left, f"{name} still has {left}"
+    # The CNI directory stays (containerd watches it), empty.
+    assert host.file("/etc/cni/net.d").is_directory and not host.file("/etc/cni/net.d").listdir(), name
     assert not host.socket("tcp://0.0.0.0:6443").is_listening
     assert not host.file("/etc/systemd/system/kubelab-double-apiserver.service").exists
 
@@ -63,13 +69,74 @@ def test_reset_refuses_without_confirmation():
     assert node(CONTROL_PLANE).file("/etc/kubernetes/admin.conf").exists
 
 
+# What a node with a CNI and kube-proxy has, beside the host's own firewall rule (and Docker's, on real hosts).
+PLANT_NETWORK_STATE = r"""
+set -euo pipefail
+mkdir -p /etc/cni/net.d
+echo '{"name": "cbr0", "cniVersion": "0.3.1", "plugins": [{"type": "flannel"}]}' > /etc/cni/net.d/10-flannel.conflist
+ip link add cni0 type bridge
+ip link add flannel.1 type bridge
+iptables -N KUBE-KUBELAB-TEST
+iptables -A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-KUBELAB-TEST
+iptables -t nat -N FLANNEL-POSTRTG
+iptables -t nat -A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG
+iptables -A INPUT -s 198.51.100.7/32 -m comment --comment kubelab-test-host-rule -j DROP
+"""
+
+
+def _runtime_started(host) -> str:
+    return host.run("systemctl show -p ActiveEnterTimestampMonotonic --value containerd").stdout.strip()
+
+
 def test_reset_returns_every_node_to_its_pre_init_state():
+    before = {}
+    for name in NODES:
+        host = node(name)
+        planted = bash(host, PLANT_NETWORK_STATE)
+        assert planted.rc == 0, planted.stderr
+        before[name] = (host.run("stat -c %i /etc/cni/net.d").stdout.strip(), _runtime_started(host))
     rc, _report, output = run_playbook("reset.yml", "-e", "kubelab_reset_confirm=true")
     assert rc == 0, output
     for name in NODES:
         assert_pre_init(name)
+        host = node(name)
+        inode, started = before[name]
+        assert host.run("stat -c %i /etc/cni/net.d").stdout.strip() == inode, "the CNI directory was re-created"
+        assert _runtime_started(host) != started, f"containerd on {name} was not restarted after its CNI config went"
+        links = host.run("ip -o link show").stdout
+        assert " cni0:" not in links and " flannel.1:" not in links, links
+        rules = host.check_output("iptables-save")
+        assert "KUBE-" not in rules and "FLANNEL" not in rules, rules
+        assert "kubelab-test-host-rule" in rules, "reset removed the host's own firewall rule"
+        assert host.run("iptables -D INPUT -s 198.51.100.7/32 -m comment --comment kubelab-test-host-rule "
+                        "-j DROP").rc == 0
     if not REAL_BINARIES:
         assert events(node(CONTROL_PLANE), since_reset=False)[-1]["event"] == "reset"
+
+
+def test_check_mode_on_nodes_without_kubeadm_reports_init_and_joins():
+    """`site.yml --check --diff` before anything is installed: the release comes from kube_packages_version.
+
+    The reset nodes still have the packages, so kubeadm is pointed at a path that does not exist, as on a
+    bare node; nothing may change.
+    """
+    control_plane = node(CONTROL_PLANE)
+    missing = "/nonexistent/kubeadm"
+    rc, report, output = run_playbook("site.yml", "--check", "--diff", "-e", f"control_plane_kubeadm_path={missing}",
+                                      "-e", f"worker_kubeadm_path={missing}")
+    assert rc == 0, output
+    (init,) = [result for task, result in host_results(report, CONTROL_PLANE)
+               if task.endswith("Run kubeadm init on the first control plane")]
+    assert init["changed"] and init["init_state"] == "absent", init
+    config = [result for task, result in host_results(report, CONTROL_PLANE)
+              if task.endswith("Write the kubeadm configuration file")]
+    assert config and config[0]["changed"], "the diff of the kubeadm configuration is reported"
+    for name in WORKERS:
+        reported = [result for task, result in host_results(report, name)
+                    if task.endswith("Report the join check mode cannot simulate")]
+        assert reported and reported[0]["changed"], (name, output)
+    assert not control_plane.file("/etc/kubernetes/kubeadm-config.yaml").exists
+    assert_pre_init(CONTROL_PLANE)
 
 
 def test_a_leftover_listener_on_6443_stops_the_run_at_init():
@@ -166,6 +233,51 @@ def test_a_fresh_converge_after_reset_succeeds_and_reruns_clean():
         assert len([e for e in events(control_plane) if e["event"] == "init"]) == 1
     for name in WORKERS:
         assert ca_hash(node(name)) == ca_hash(control_plane)
+    rc, report, output = run_playbook("site.yml")
+    assert rc == 0, output
+    assert changed_total(report) == 0, output
+
+
+def _nodes_ready() -> dict:
+    listed = node(CONTROL_PLANE).run("kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json")
+    assert listed.rc == 0, listed.stderr
+    return {item["metadata"]["name"]: any(c["type"] == "Ready" and c["status"] == "True"
+                                          for c in item["status"]["conditions"])
+            for item in json.loads(listed.stdout)["items"]}
+
+
+@pytest.mark.skipif(REAL_BINARIES, reason="the interruption hook is the kubeadm test double's")
+def test_an_interrupted_init_is_finished_by_the_rerun():
+    rc, _report, output = run_playbook("reset.yml", "-e", "kubelab_reset_confirm=true")
+    assert rc == 0, output
+    control_plane = node(CONTROL_PLANE)
+    # kubeadm init dies (SIGKILL) right after its kubelet-start phase, as when the connection drops.
+    hook = bash(control_plane, "mkdir -p /etc/kubelab-double && echo kubelet-start > /etc/kubelab-double/interrupt-init-after")
+    assert hook.rc == 0
+    rc, report, output = run_playbook("site.yml")
+    assert rc != 0, output
+    assert [e for e in events(control_plane) if e["event"] == "init-interrupted"], output
+    for path in ("/etc/kubernetes/admin.conf", "/etc/kubernetes/manifests/kube-apiserver.yaml"):
+        assert control_plane.file(path).exists, path
+    assert control_plane.run("curl -sk -o /dev/null -w '%{http_code}' "
+                             "https://127.0.0.1:6443/api/v1/namespaces/kube-public/configmaps/cluster-info").stdout == "404"
+
+    rc, report, output = run_playbook("site.yml")
+    assert rc == 0, output
+    (init,) = [result for task, result in host_results(report, CONTROL_PLANE)
+               if task.endswith("Run kubeadm init on the first control plane")]
+    assert init["changed"] and init["init_state"] == "partial", init
+    assert any("did not finish" in warning for warning in init.get("warnings", [])), init
+    finishing = [e for e in events(control_plane) if e["event"] == "init"]
+    assert len(finishing) == 1 and finishing[0]["skipped_phases"] == ["preflight"], finishing
+    for name in WORKERS:
+        assert ca_hash(node(name)) == ca_hash(control_plane)
+    # The run ended after waiting for the workers: all Ready (the double makes a node Ready a few seconds after
+    # its join, so a run that does not wait ends with NotReady workers).
+    assert _nodes_ready() == {name: True for name in NODES}
+    tokens = control_plane.check_output("kubeadm token list --kubeconfig /etc/kubernetes/admin.conf").splitlines()[1:]
+    assert len(tokens) == 1 and "kubelab.cluster join token" in tokens[0], tokens
+
     rc, report, output = run_playbook("site.yml")
     assert rc == 0, output
     assert changed_total(report) == 0, output

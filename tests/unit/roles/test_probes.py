@@ -115,4 +115,6 @@ def test_control_plane_probe_skips_kubeadm_with_a_given_version(tmp_path):
 def test_cni_probe(plugin, tmp_path):
     node = json.loads(_probe("cni", cni_plugin=plugin, cni_manifest_dir=str(tmp_path)))
     assert node["files"] == {str(tmp_path / ("cni-%s.yaml" % plugin)): "absent"}
+    # No kubeadm init on this machine: check mode on a bare node reads the same.
+    assert node["initialized"] is False and node["cluster_cidr"] == ""
     assert isinstance(node["cluster_cidr"], str)

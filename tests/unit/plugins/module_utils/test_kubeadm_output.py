@@ -97,6 +97,9 @@ def test_wrapped_message_does_not_swallow_following_lines():
     ("FileExisting-conntrack", "conntrack not found in system path", "install conntrack"),
     ("KubeletVersion", "", "kube_packages_version"),
     ("ImagePull", "", "container_runtime_image_archives"),
+    # The control-plane images come from ClusterConfiguration's imageRepository, not from the runtime role's
+    # pause-image repository.
+    ("ImagePull", "", "imageRepository in control_plane_cluster_configuration"),
     ("Service-Kubelet", "", "systemctl enable kubelet"),
     ("IsPrivilegedUser", "user is not running as root", "root"),
     ("HTTPProxy", "", "NO_PROXY"),
