@@ -17,7 +17,7 @@ import base64
 import binascii
 import re
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import kubeconfig_cluster
+from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import kubeconfig_cluster, kubeconfig_section
 
 # (phase of kubeadm init that creates it, API path). upload-config stores the kubeadm-config
 # ConfigMap; bootstrap-token creates cluster-info and, last, the Role that lets anonymous
@@ -53,21 +53,10 @@ def _decode(data):
 def kubeconfig_credentials(text):
     """``{server, ca_pem, cert_pem, key_pem, cert_file, key_file}`` of a kubeadm-written kubeconfig.
 
-    Keys that are absent are ``None``. kubeadm writes one scalar per line, so, like
-    :func:`kubeconfig_cluster`, a line reader is enough (first user wins).
+    Keys that are absent are ``None`` (first cluster, first user).
     """
     cluster = kubeconfig_cluster(text)
-    found = {}
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    in_users = False
-    for line in (text or "").splitlines():
-        if line and not line[0].isspace() and not line.startswith("-"):
-            in_users = line.split(":", 1)[0].strip() == "users"
-            continue
-        match = _USER_KEY_RE.match(line) if in_users else None
-        if match and match.group(1) not in found:
-            found[match.group(1)] = match.group(2).strip("'\"")
+    found = kubeconfig_section(text, "users", _USER_KEY_RE)
     ca = cluster.get("certificate-authority-data")
     return {
         "server": cluster.get("server"),

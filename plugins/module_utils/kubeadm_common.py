@@ -151,29 +151,34 @@ def _unquote(value):
     return value
 
 
-def kubeconfig_cluster(text):
-    """``server``, ``certificate-authority-data`` and ``certificate-authority`` of the first cluster.
+def kubeconfig_section(text, section, key_re):
+    """The scalars ``key_re`` matches in a kubeconfig's top-level ``section`` (first wins).
 
     kubeadm writes kubeconfigs (admin.conf, kubelet.conf) with one scalar per line,
     so a line reader is enough; it keeps the modules free of PyYAML, which is not
-    guaranteed on managed nodes. Returns a dict with the keys found (first wins).
+    guaranteed on managed nodes. Returns a dict with the keys found.
     """
     found = {}
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     if not isinstance(text, str):
         return found
-    in_clusters = False
+    inside = False
     for line in text.splitlines():
         if line and not line[0].isspace() and not line.startswith("-"):
-            in_clusters = line.split(":", 1)[0].strip() == "clusters"
+            inside = line.split(":", 1)[0].strip() == section
             continue
-        if not in_clusters:
+        if not inside:
             continue
-        match = _KUBECONFIG_KEY_RE.match(line)
+        match = key_re.match(line)
         if match and match.group(1) not in found:
             found[match.group(1)] = _unquote(match.group(2))
     return found
+
+
+def kubeconfig_cluster(text):
+    """``server``, ``certificate-authority-data`` and ``certificate-authority`` of the first cluster."""
+    return kubeconfig_section(text, "clusters", _KUBECONFIG_KEY_RE)
 
 
 def kubeconfig_ca_pem(cluster):
