@@ -74,12 +74,13 @@ PLANT_NETWORK_STATE = r"""
 set -euo pipefail
 mkdir -p /etc/cni/net.d
 echo '{"name": "cbr0", "cniVersion": "0.3.1", "plugins": [{"type": "flannel"}]}' > /etc/cni/net.d/10-flannel.conflist
-ip link add cni0 type bridge
-ip link add flannel.1 type bridge
+# A real flannel may have made these already (real-binaries mode).
+ip link show cni0 >/dev/null 2>&1 || ip link add cni0 type bridge
+ip link show flannel.1 >/dev/null 2>&1 || ip link add flannel.1 type bridge
 iptables -N KUBE-KUBELAB-TEST
 iptables -A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-KUBELAB-TEST
-iptables -t nat -N FLANNEL-POSTRTG
-iptables -t nat -A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG
+iptables -t nat -N FLANNEL-KUBELAB-TEST
+iptables -t nat -A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-KUBELAB-TEST
 iptables -A INPUT -s 198.51.100.7/32 -m comment --comment kubelab-test-host-rule -j DROP
 """
 
