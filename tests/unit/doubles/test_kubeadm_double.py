@@ -123,12 +123,12 @@ def test_unknown_subcommands_say_they_are_not_implemented(tmp_path):
 def test_yaml_subset_parser_reads_what_the_role_renders(tmp_path):
     kubeadm = load("kubeadm", tmp_path / "root", fake_proc(tmp_path))
     docs = kubeadm.load_yaml_documents(
-        "# comment\n---\napiServer:\n  extraArgs:\n  - name: a\n    value: '30'\nkind: ClusterConfiguration\n"
-        "list: [a, b]\nempty: {}\ntext: |\n  line 1\n  line 2\nquoted: \"x: y\"\n---\nkind: Other\nn: 5\n")
+        "---\n# comment\napiServer:\n  extraArgs:\n  - name: a\n    value: '30'\nkind: ClusterConfiguration\n"
+        "list: [a, b]\nempty: {}\ntext: |\n  line 1\n  line 2\nquoted: \"x: y\"\n---\nkind: Other\ncount: 5\n")
     assert docs[0]["apiServer"]["extraArgs"] == [{"name": "a", "value": "30"}]
     assert docs[0]["list"] == ["a", "b"] and docs[0]["empty"] == {}
     assert docs[0]["text"] == "line 1\nline 2\n" and docs[0]["quoted"] == "x: y"
-    assert docs[1] == {"kind": "Other", "n": 5}
+    assert docs[1] == {"kind": "Other", "count": 5}
 
 
 def test_cgroup_v1_host_fails_system_verification_unless_skipped(tmp_path, cri_socket):

@@ -65,13 +65,19 @@ def test_every_document_has_apiversion_and_kind(version, api, proxy):
     assert text.lstrip().startswith("---\n# Managed by the kubelab.cluster.control_plane role")
 
 
-def test_the_kubeadm_double_accepts_the_rendered_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("version", ["v1.26.1", "v1.30.4", "v1.36.1"])
+def test_the_strict_kubeadm_double_accepts_the_rendered_file_without_warnings(tmp_path, monkeypatch, capsys, version):
+    """Every field known to that release's API version, extraArgs in the shape it wants (map / name-value list)."""
     monkeypatch.setenv("KUBELAB_DOUBLE_ROOT", str(tmp_path))
+    monkeypatch.setenv("KUBELAB_DOUBLE_VERSION", version)
     path = tmp_path / "kubeadm-config.yaml"
-    path.write_text(_render("v1.36.1", control_plane_kube_proxy_configuration={"conntrack": {"maxPerCore": 0}}))
+    path.write_text(_render(version, control_plane_kube_proxy_configuration={"conntrack": {"maxPerCore": 0}},
+                            control_plane_apiserver_extra_args={"audit-log-maxage": "30"},
+                            control_plane_kubelet_extra_args={"node-ip": "10.0.0.1"}))
     config = _double().load_config(str(path))
     assert sorted(config) == ["ClusterConfiguration", "InitConfiguration", "KubeProxyConfiguration",
                               "KubeletConfiguration"]
+    assert capsys.readouterr().err == "", "kubeadm would warn about this file"
 
 
 def test_init_makes_our_short_lived_token_not_kubeadms_default():
