@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the collection tarball, install it offline into an empty path and check
-# that ansible-doc lists and renders every module, filter and lookup from that install alone.
+# that ansible-doc lists and renders every module, filter and lookup from that install alone
+# (action plugins through the module of the same name).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,20 @@ for kind in modules:module filter:filter lookup:lookup; do
   done
   summary="$summary${summary:+, }$(grep -c . <<<"$listed" || true) ${type}s"
 done
+# An action plugin has no documentation of its own: it must come with a module of the same
+# name (documented and rendered above) and be installed.
+listed_modules="$(ansible-doc -t module -l kubelab.cluster)"
+actions=0
+for path in plugins/action/*.py; do
+  [ -e "$path" ] || continue
+  name="$(basename "$path" .py)"
+  actions=$((actions + 1))
+  test -f "$work/collections/ansible_collections/kubelab/cluster/plugins/action/$name.py" \
+    || { echo "action plugin $name not in the tarball"; status=1; }
+  grep -q "^kubelab.cluster.$name " <<<"$listed_modules" \
+    || { echo "action plugin $name has no documented module kubelab.cluster.$name"; status=1; }
+done
+summary="$summary, $actions action plugins"
 for role in roles/*/; do
   [ -d "$role" ] || continue
   role="$(basename "$role")"

@@ -6,8 +6,10 @@ container (a reboot). Everything here must hold in both passes.
 """
 
 import hashlib
+import json
 import os
 import pathlib
+import tarfile
 
 import pytest
 
@@ -126,15 +128,91 @@ def test_kubelet_enabled(host):
     assert host.check_output("kubelet --version").startswith("Kubernetes v1.36")
 
 
-def test_image_archives_imported(host):
+def _archive_images(archive):
+    """``{image ID: [names]}`` of an image archive, read here independently of the module.
+
+    OCI layout: index.json -> manifest blob -> config digest, named by io.containerd.image.name.
+    docker save: sha256 of the Config file of manifest.json (tags normalized). Single-platform
+    archives only, which is what the scenario side-loads.
+    """
+    with tarfile.open(str(archive)) as tar:
+        names = {os.path.normpath(name): name for name in tar.getnames()}
+
+        def read(name):
+            return tar.extractfile(names[os.path.normpath(name)]).read()
+
+        found = {}
+        if "oci-layout" in names:
+            for entry in json.loads(read("index.json"))["manifests"]:
+                manifest = json.loads(read("blobs/sha256/" + entry["digest"].split(":", 1)[1]))
+                name = entry.get("annotations", {}).get("io.containerd.image.name")
+                found.setdefault(manifest["config"]["digest"], []).extend([name] if name else [])
+        else:
+            for item in json.loads(read("manifest.json")):
+                image_id = "sha256:" + hashlib.sha256(read(item["Config"])).hexdigest()
+                found.setdefault(image_id, []).extend(_docker_name(tag) for tag in item.get("RepoTags") or [])
+        return found
+
+
+def _docker_name(tag):
+    """The full name containerd stores for a docker save tag (app:1 -> docker.io/library/app:1)."""
+    first, _sep, rest = tag.partition("/")
+    if not rest or ("." not in first and ":" not in first and first != "localhost"):
+        tag = "docker.io/" + (tag if rest else "library/" + tag)
+    last = tag.rsplit("/", 1)[-1]
+    return tag if ":" in last or "@" in last else tag + ":latest"
+
+
+def _archives():
     archives = sorted(_archive_dir().glob("*.tar"))
     assert archives, "no image archive to side-load in %s" % _archive_dir()
-    for archive in archives:
-        sha1 = hashlib.sha1(archive.read_bytes()).hexdigest()  # noqa: S324 - the copy module's checksum
-        assert host.file("/var/lib/kubelab/images/.imported-%s" % sha1).exists, archive
+    return archives
+
+
+def _node_image_id(host, target):
+    """Image ID (config digest) of a containerd image target, read from its manifest with ctr."""
+    doc = json.loads(host.check_output("ctr --namespace k8s.io content get %s", target))
+    if "manifests" in doc:  # an index: the manifest of the node's platform
+        arch = {"x86_64": "amd64", "aarch64": "arm64"}[host.check_output("uname -m").strip()]
+        child = next(item for item in doc["manifests"] if item.get("platform", {}).get("architecture") == arch)
+        doc = json.loads(host.check_output("ctr --namespace k8s.io content get %s", child["digest"]))
+    return doc["config"]["digest"]
+
+
+def test_image_archives_present_by_id(host):
+    """Every name of the archives' images is in containerd's k8s.io namespace with the archive's image ID.
+
+    (The node's crictl is a test double without `images`; ctr's manifests say the same.)
+    """
+    rows = host.check_output("ctr --namespace k8s.io images list").splitlines()[1:]
+    targets = {line.split()[0]: line.split()[2] for line in rows if line.strip()}
+    for archive in _archives():
+        for image_id, names in _archive_images(archive).items():
+            assert names, "%s: image %s has no name" % (archive, image_id)
+            for name in names:
+                assert name in targets, "%s: %s is not in containerd's k8s.io namespace" % (archive, name)
+                assert _node_image_id(host, targets[name]) == image_id, (archive, name)
     if not os.environ.get("KUBELAB_TEST_IMAGE_ARCHIVES"):
-        images = host.check_output("ctr --namespace k8s.io images list --quiet").split()
-        assert "docker.io/kubelab/side-load-test:1" in images
+        assert "docker.io/kubelab/side-load-test:1" in targets
+
+
+def test_no_archive_copy_is_left_on_the_node(host):
+    """Imported archives are deleted from the archive directory; no old-style marker is written."""
+    listing = host.check_output("ls -A /var/lib/kubelab/images 2>/dev/null || true").split()
+    assert listing == []
+
+
+def test_rerun_transfers_and_imports_nothing(host):
+    """The role's task once more on the converged node: no transfer, no import, no change."""
+    archives = [str(path) for path in _archives()]
+    result = host.ansible("kubelab.cluster.image_load",
+                          json.dumps({"src": archives, "dest_dir": "/var/lib/kubelab/images", "namespace": "k8s.io"}),
+                          check=False)
+    assert result["changed"] is False, result
+    assert result["transferred"] == [] and result["imported"] == [] and result["tagged"] == []
+    assert result["images"] and {item["plan"] for item in result["images"]} == {"present"}
+    ids = {image_id for archive in _archives() for image_id in _archive_images(archive)}
+    assert {item["id"] for item in result["images"]} == ids
 
 
 def test_check_mode_dry_runs_changed_nothing(host):

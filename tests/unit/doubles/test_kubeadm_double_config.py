@@ -267,7 +267,7 @@ def test_join_reads_only_join_configuration(double, tmp_path):
                            + join, command="join")
     assert list(cfg) == ["JoinConfiguration"]
     assert cfg["JoinConfiguration"]["discovery"]["bootstrapToken"]["apiServerEndpoint"] == "10.0.0.1:6443"
-    assert [body for _, body in warnings_of(err)] == [
+    assert [body for _where, body in warnings_of(err)] == [
         "error unmarshaling configuration " + gvk("kubeadm.k8s.io", "v1beta4", "JoinConfiguration")
         + ': strict decoding error: unknown field "discovery.bootstrapToken.bogus"']
     refusal = old_spec("kubeadm.k8s.io/v1beta2", "InitConfiguration", "v1.22")
@@ -313,8 +313,8 @@ def test_a_full_v1beta4_config_is_accepted_silently(double, tmp_path):
     assert err == ""
     assert sorted(cfg) == ["ClusterConfiguration", "InitConfiguration", "KubeProxyConfiguration",
                            "KubeletConfiguration"]
-    assert cfg["InitConfiguration"]["nodeRegistration"]["kubeletExtraArgs"] == [{"name": "node-ip",
-                                                                                  "value": "10.0.0.1"}]
+    extra_args = cfg["InitConfiguration"]["nodeRegistration"]["kubeletExtraArgs"]
+    assert extra_args == [{"name": "node-ip", "value": "10.0.0.1"}]
     assert cfg["InitConfiguration"]["localAPIEndpoint"]["bindPort"] == 6443
     assert cfg["InitConfiguration"]["nodeRegistration"]["taints"] == []
     assert cfg["ClusterConfiguration"]["scheduler"] == {}
@@ -347,7 +347,7 @@ def test_v1beta2_is_still_read_by_1_26(double, tmp_path):
     kubeadm = double("v1.26.0")
     cfg, err = load_config(kubeadm, tmp_path, "apiVersion: kubeadm.k8s.io/v1beta2\nkind: ClusterConfiguration\n")
     assert list(cfg) == ["ClusterConfiguration"]
-    assert [body for _, body in warnings_of(err)] == [
+    assert [body for _where, body in warnings_of(err)] == [
         'your configuration file uses a deprecated API spec: "kubeadm.k8s.io/v1beta2". Please use \'kubeadm config '
         "migrate --old-config old.yaml --new-config new.yaml', which will write the new, similar spec using a newer "
         "API version."]
@@ -365,8 +365,8 @@ def test_unknown_fields_are_only_warned_about_like_kubeadm(double, tmp_path):
     cfg, err = load_config(kubeadm, tmp_path, text)
     assert cfg["InitConfiguration"]["foo"] == 1
     found = warnings_of(err)
-    assert [where.split(":")[0] for where, _ in found] == ["initconfiguration.go"] * 2
-    assert [body for _, body in found] == [
+    assert [where.split(":")[0] for where, _body in found] == ["initconfiguration.go"] * 2
+    assert [body for _where, body in found] == [
         "error unmarshaling configuration " + gvk("kubeadm.k8s.io", "v1beta4", "ClusterConfiguration")
         + ': strict decoding error: unknown field "localAPIEndpoint", unknown field "networking.podCIDR", '
           'unknown field "timeoutForControlPlane"',
@@ -378,7 +378,7 @@ def test_unknown_fields_are_only_warned_about_like_kubeadm(double, tmp_path):
 def test_fields_of_the_other_api_version_are_unknown(double, tmp_path):
     kubeadm = double("v1.30.0")
     _cfg, err = load_config(kubeadm, tmp_path, I3 + "timeouts:\n  kubeletHealthCheck: 4m\ndryRun: true\n")
-    assert [body for _, body in warnings_of(err)] == [
+    assert [body for _where, body in warnings_of(err)] == [
         "error unmarshaling configuration " + gvk("kubeadm.k8s.io", "v1beta3", "InitConfiguration")
         + ': strict decoding error: unknown field "dryRun", unknown field "timeouts"']
 
@@ -387,7 +387,7 @@ def test_duplicate_keys_are_strict_errors_too(double, tmp_path):
     kubeadm = double()
     cfg, err = load_config(kubeadm, tmp_path, I4 + "---\n" + KUBELET + "cgroupDriver: cgroupfs\n")
     assert cfg["KubeletConfiguration"]["cgroupDriver"] == "cgroupfs"
-    assert [body for _, body in warnings_of(err)] == [
+    assert [body for _where, body in warnings_of(err)] == [
         "error unmarshaling configuration " + gvk("kubelet.config.k8s.io", "v1beta1", "KubeletConfiguration")
         + ': strict decoding error: yaml: unmarshal errors:\n  line 4: key "cgroupDriver" already set in map']
 

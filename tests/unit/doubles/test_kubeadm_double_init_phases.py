@@ -16,7 +16,8 @@ import subprocess
 import sys
 
 import pytest
-from test_kubeadm_double import BIN, HAS_OPENSSL, cri_socket, fake_proc, free_port, wait_for, write_config  # noqa: F401
+# cri_socket is a fixture: importing it makes it available to this module's tests.
+from test_kubeadm_double import BIN, HAS_OPENSSL, cri_socket, fake_proc, free_port, wait_for, write_config  # noqa: F401 pylint: disable=unused-import
 
 from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_cluster import finish_argv
 from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_module import read_init_state
