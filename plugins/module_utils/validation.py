@@ -1,0 +1,452 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubelab.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller-side checks of the collection's inputs (Python standard library only).
+
+The first play of site.yml (playbooks/tasks/validate_inputs.yml) validates every role's
+variables against the role's own meta/argument_specs.yml with validate_argument_spec, then
+hands the results and the variables to :func:`input_errors`, which adds the rules that span
+variables and roles: CIDRs and their overlaps, Kubernetes versions, inventory groups, Go
+durations, controller paths. Every problem is collected; nothing here stops at the first.
+Nothing here contacts a node: node IPs, hardware and the like are checked on the nodes.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+import ipaddress
+import os
+import re
+
+from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import parse_go_duration
+from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_output import valid_endpoint
+
+# kube-apiserver refuses a service range with more than 20 host bits (IPv4 /12, IPv6 /108).
+SERVICE_MIN_PREFIX = {4: 12, 6: 108}
+# kube-controller-manager's default per-node pod range (--node-cidr-mask-size): the pod range
+# must be at least that large.
+NODE_CIDR_MASK = {4: 24, 6: 64}
+PACKAGE_VERSION_RE = re.compile(r"^1\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?$")
+KUBEADM_VERSION_RE = re.compile(r"^v1\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+CHECKSUM_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+PORT_RE = re.compile(r"^([0-9]+)(:([0-9]+))?/(tcp|udp)$")
+HOST_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$")
+
+GROUP_VARIABLES = {
+    "cluster": ("kubelab_cluster_group", "k8s_cluster"),
+    "control_plane": ("kubelab_control_plane_group", "kube_control_plane"),
+    "workers": ("kubelab_workers_group", "kube_workers"),
+}
+
+
+def _show(value):
+    """A value as it reads in a message (strings quoted, other types named)."""
+    if isinstance(value, str):
+        return repr(value)
+    return "%r (%s)" % (value, type(value).__name__)
+
+
+def parse_cidrs(value):
+    """The networks of a CIDR or a dual-stack ``"IPv4,IPv6"`` pair. Raises ``ValueError``.
+
+    Host bits must be zero (``10.244.1.0/16`` is a typo for ``10.244.0.0/16``), and a
+    dual-stack pair holds one network of each family.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a CIDR must be a non-empty string such as 10.244.0.0/16")
+    networks = []
+    for part in value.split(","):
+        text = part.strip()
+        if "/" not in text:
+            raise ValueError("%r has no prefix length (write it as address/prefix, e.g. 10.244.0.0/16)" % text)
+        try:
+            network = ipaddress.ip_network(text, strict=False)
+        except ValueError as exc:
+            raise ValueError("%r is not a CIDR: %s" % (text, exc))
+        if network.network_address != ipaddress.ip_interface(text).ip:
+            raise ValueError("%r has host bits set; the network is %s" % (text, network))
+        networks.append(network)
+    if len(networks) > 2 or (len(networks) == 2 and networks[0].version == networks[1].version):
+        raise ValueError("dual-stack takes exactly one IPv4 and one IPv6 CIDR, comma-separated")
+    return networks
+
+
+def overlaps(first, second):
+    """``(a, b)`` pairs of overlapping networks between two lists of networks."""
+    return [(a, b) for a in first for b in second if a.version == b.version and a.overlaps(b)]
+
+
+def parse_duration(value, allow_zero=False):
+    """Seconds of a Go duration string (``2h``, ``1h30m``, ``90s``). Raises ``ValueError``.
+
+    Numbers are refused (YAML turns ``2h`` into a string but ``7200`` into an int, which
+    kubeadm would read as nanoseconds); ``0`` only when ``allow_zero``.
+    """
+    if not isinstance(value, str):
+        raise ValueError("a duration must be a string such as 2h, 30m or 1h30m, not a %s" % type(value).__name__)
+    seconds = parse_go_duration(value)
+    if seconds == 0 and not allow_zero:
+        raise ValueError("%r is zero; give a positive duration such as 2h" % value)
+    return seconds
+
+
+def release_range(releases):
+    """``(oldest, newest)`` minors (ints) of a list of ``"1.NN"`` release strings."""
+    minors = sorted(int(str(release).split(".")[1]) for release in releases)
+    if not minors:
+        raise ValueError("no supported Kubernetes releases given")
+    return minors[0], minors[-1]
+
+
+def parse_kube_version(value, releases, style="package"):
+    """The minor (int) of a Kubernetes version inside the supported releases. Raises ``ValueError``.
+
+    ``style`` ``package``: ``"1.NN"`` or ``"1.NN.P"`` as a string (apt's version of the packages);
+    ``kubeadm``: ``"v1.NN.P"`` (kubeadm's kubernetesVersion).
+    """
+    oldest, newest = release_range(releases)
+    if style == "package":
+        if not isinstance(value, str):
+            raise ValueError("must be a quoted string such as \"1.%d\": unquoted, YAML reads %r as a %s"
+                             % (newest, value, type(value).__name__))
+        match = PACKAGE_VERSION_RE.match(value.strip())
+        form = '"1.NN" (newest patch of the minor) or "1.NN.P"'
+    elif style == "kubeadm":
+        match = KUBEADM_VERSION_RE.match(value.strip()) if isinstance(value, str) else None
+        form = '"v1.NN.P" (e.g. "v1.%d.0")' % newest
+    else:
+        raise ValueError("unknown version style %r" % style)
+    if not match:
+        raise ValueError("is not of the form %s" % form)
+    minor = int(match.group(1))
+    if not oldest <= minor <= newest:
+        raise ValueError("1.%d is outside the releases this collection supports from pkgs.k8s.io (1.%d to 1.%d)"
+                         % (minor, oldest, newest))
+    return minor
+
+
+class _Collector:
+    """Gathers problems as one line each: variable, value, what is allowed, how to fix it."""
+
+    def __init__(self, hosts):
+        self.hosts = hosts
+        self.errors = []
+
+    def add(self, role, name, value, problem, allowed, fix):
+        host = self.hosts.get(role)
+        seen = " (as %s sees it)" % host if host else ""
+        self.errors.append("%s = %s%s: %s. Allowed: %s. Fix: %s." % (name, _show(value), seen, problem, allowed, fix))
+
+    def plain(self, text):
+        self.errors.append(text)
+
+
+def _cidr_rules(out, cp, cni):
+    parsed = {}
+    for role, settings, name, required in (("control_plane", cp, "control_plane_pod_subnet", True),
+                                           ("control_plane", cp, "control_plane_service_subnet", True),
+                                           ("cni", cni, "cni_pod_subnet", False)):
+        if settings is None or name not in settings:
+            continue
+        value = settings[name]
+        if not required and value == "":
+            continue
+        try:
+            parsed[name] = parse_cidrs(value)
+        except ValueError as exc:
+            out.add(role, name, value, str(exc), 'an IPv4 or IPv6 CIDR, or "IPv4,IPv6" for dual-stack'
+                    + ("" if required else ", or empty"), "correct the address or the prefix length")
+    pods = parsed.get("control_plane_pod_subnet")
+    services = parsed.get("control_plane_service_subnet")
+    if services:
+        for network in services:
+            if network.prefixlen < SERVICE_MIN_PREFIX[network.version]:
+                out.add("control_plane", "control_plane_service_subnet", cp["control_plane_service_subnet"],
+                        "%s is larger than kube-apiserver accepts" % network,
+                        "at most 20 host bits (IPv4 /%d or longer, IPv6 /%d or longer)"
+                        % (SERVICE_MIN_PREFIX[4], SERVICE_MIN_PREFIX[6]), "use a smaller range such as 10.96.0.0/12")
+    if pods:
+        extra = cp.get("control_plane_controller_manager_extra_args") or {}
+        if not any(str(key).startswith("node-cidr-mask-size") for key in extra):
+            for network in pods:
+                if network.prefixlen > NODE_CIDR_MASK[network.version]:
+                    out.add("control_plane", "control_plane_pod_subnet", cp["control_plane_pod_subnet"],
+                            "%s is smaller than one node's pod range (/%d)" % (network, NODE_CIDR_MASK[network.version]),
+                            "IPv4 /%d or shorter, IPv6 /%d or shorter" % (NODE_CIDR_MASK[4], NODE_CIDR_MASK[6]),
+                            "use a larger range such as 10.244.0.0/16, or set node-cidr-mask-size in "
+                            "control_plane_controller_manager_extra_args")
+    for name in ("control_plane_pod_subnet", "cni_pod_subnet"):
+        if parsed.get(name) and services:
+            settings = cp if name.startswith("control_plane") else cni
+            for pod, service in overlaps(parsed[name], services):
+                out.add("control_plane" if settings is cp else "cni", name, settings[name],
+                        "%s overlaps the service network %s (control_plane_service_subnet)" % (pod, service),
+                        "pod and service networks that share no address",
+                        "move one of them, e.g. pods 10.244.0.0/16 and services 10.96.0.0/12")
+    if parsed.get("cni_pod_subnet") and pods:
+        stray = [str(n) for n in parsed["cni_pod_subnet"] if n not in pods]
+        if stray:
+            out.add("cni", "cni_pod_subnet", cni["cni_pod_subnet"],
+                    "%s is not the cluster's pod network (control_plane_pod_subnet %s)"
+                    % (", ".join(stray), cp["control_plane_pod_subnet"]),
+                    "empty (read from the cluster) or the networks of control_plane_pod_subnet",
+                    "leave cni_pod_subnet empty")
+
+
+def _version_rules(out, settings, releases):
+    oldest, newest = release_range(releases)
+    allowed_range = "1.%d to 1.%d" % (oldest, newest)
+    minors = {}
+    for role, name, style in (("kube_packages", "kube_packages_version", "package"),
+                              ("container_runtime", "container_runtime_kubernetes_version", "package"),
+                              ("control_plane", "control_plane_kubernetes_version", "kubeadm")):
+        values = settings.get(role)
+        if values is None or name not in values:
+            continue
+        value = values[name]
+        if style == "kubeadm" and value == "":
+            continue
+        try:
+            minors[name] = parse_kube_version(value, releases, style)
+        except ValueError as exc:
+            if style == "package":
+                allowed = 'a quoted "1.NN" or "1.NN.P" with NN in %s' % allowed_range
+                fix = 'quote it in YAML, e.g. %s: "1.%d"' % (name, newest)
+            else:
+                allowed = 'empty (the installed kubeadm\'s release) or "v1.NN.P" with 1.NN in %s' % allowed_range
+                fix = 'write it as v1.%d.0, or leave it empty' % newest
+            out.add(role, name, value, str(exc), allowed, fix)
+    packages = minors.get("kube_packages_version")
+    runtime = minors.get("container_runtime_kubernetes_version")
+    if packages is not None and runtime is not None and packages != runtime:
+        out.add("container_runtime", "container_runtime_kubernetes_version",
+                settings["container_runtime"]["container_runtime_kubernetes_version"],
+                "names another minor than kube_packages_version %s (pause image and CRI-O repository would not match)"
+                % _show(settings["kube_packages"]["kube_packages_version"]),
+                "the minor of kube_packages_version",
+                "set container_runtime_kubernetes_version: \"{{ kube_packages_version }}\" next to kube_packages_version")
+    target = minors.get("control_plane_kubernetes_version")
+    if packages is not None and target is not None and target not in (packages, packages - 1):
+        out.add("control_plane", "control_plane_kubernetes_version",
+                settings["control_plane"]["control_plane_kubernetes_version"],
+                "kubeadm 1.%d deploys only its own minor or the one before" % packages,
+                "v1.%d.P or v1.%d.P" % (packages - 1, packages),
+                "match it to kube_packages_version, or leave it empty")
+
+
+def _group_rules(out, groups, group_names):
+    members = {}
+    for key in ("cluster", "control_plane", "workers"):
+        if key not in group_names:
+            continue
+        variable, default = GROUP_VARIABLES[key]
+        name = group_names[key]
+        if not isinstance(name, str) or not name:
+            out.add(None, variable, name, "is not a group name", "the name of an inventory group",
+                    "pass the group's name, e.g. -e %s=%s" % (variable, default))
+            continue
+        hosts = groups.get(name)
+        if hosts is None:
+            out.add(None, variable, name, "there is no inventory group %r" % name,
+                    "an inventory group (the inventory has: %s)" % ", ".join(sorted(g for g in groups if g != "ungrouped")),
+                    "add the group %r to the inventory, or pass -e %s=<group>" % (name, variable))
+        elif not hosts:
+            out.add(None, variable, name, "the inventory group %r has no host" % name, "a group with at least one host",
+                    "put the nodes in the group, or pass -e %s=<group>" % variable)
+        else:
+            members[key] = list(hosts)
+    control = members.get("control_plane", [])
+    if len(control) > 1:
+        out.add(None, GROUP_VARIABLES["control_plane"][0], group_names["control_plane"],
+                "the group holds %d hosts (%s): more than one control plane (HA) is not supported yet"
+                % (len(control), ", ".join(control)), "exactly one host",
+                "keep one host in the control-plane group and move the others to the workers group")
+    both = [host for host in control if host in members.get("workers", [])]
+    if both:
+        out.add(None, GROUP_VARIABLES["workers"][0], group_names["workers"],
+                "%s %s also in the control-plane group %r"
+                % (", ".join(both), "is" if len(both) == 1 else "are", group_names["control_plane"]),
+                "a host in one of the two groups", "remove the host(s) from one of the groups")
+    if "cluster" in members:
+        for key in ("control_plane", "workers"):
+            outside = [host for host in members.get(key, []) if host not in members["cluster"]]
+            if outside:
+                out.add(None, GROUP_VARIABLES[key][0], group_names[key],
+                        "%s not in the cluster group %r, so the node roles would not prepare %s"
+                        % (", ".join(outside), group_names["cluster"], "it" if len(outside) == 1 else "them"),
+                        "hosts that are also in the cluster group",
+                        "make the group a child of %r in the inventory" % group_names["cluster"])
+
+
+def _duration_rules(out, settings):
+    seconds = {}
+    for role, name, allow_zero in (("worker", "worker_token_ttl", False),
+                                   ("worker", "worker_token_min_ttl_left", True),
+                                   ("control_plane", "control_plane_bootstrap_token_ttl", False)):
+        values = settings.get(role)
+        if values is None or name not in values:
+            continue
+        try:
+            seconds[name] = parse_duration(values[name], allow_zero)
+        except ValueError as exc:
+            out.add(role, name, values[name], str(exc),
+                    "a positive Go duration such as 2h, 30m, 1h30m or 90s",
+                    "give a number with a unit, e.g. %s: 2h" % name)
+    ttl, left = seconds.get("worker_token_ttl"), seconds.get("worker_token_min_ttl_left")
+    if ttl is not None and left is not None and left >= ttl:
+        out.add("worker", "worker_token_min_ttl_left", settings["worker"]["worker_token_min_ttl_left"],
+                "is not shorter than worker_token_ttl %s, so no token could ever be reused"
+                % _show(settings["worker"]["worker_token_ttl"]),
+                "a duration shorter than worker_token_ttl", "lower it, e.g. 30m with a 2h TTL")
+
+
+def _absolute(out, settings, role, names, what):
+    values = settings.get(role)
+    for name in names:
+        if values is None or name not in values:
+            continue
+        value = values[name]
+        if not isinstance(value, str) or not value.startswith("/"):
+            out.add(role, name, value, "is not an absolute path", what, "give the full path, e.g. %s" % os.path.join("/", "etc", "kubernetes"))
+
+
+def _path_rules(out, settings):
+    _absolute(out, settings, "cni", ("cni_manifest_dir", "cni_kubeconfig"), "an absolute path on the control plane")
+    _absolute(out, settings, "worker", ("worker_kubeconfig",), "an absolute path on the control plane")
+    _absolute(out, settings, "control_plane", ("control_plane_config_path", "control_plane_image_archive_dir"),
+              "an absolute path on the control plane")
+    _absolute(out, settings, "container_runtime", ("container_runtime_image_archive_dir",), "an absolute path on the node")
+    for role, name in (("container_runtime", "container_runtime_image_archives"),
+                       ("control_plane", "control_plane_image_archives")):
+        values = settings.get(role)
+        if values is None or not isinstance(values.get(name), list):
+            continue
+        missing = [item for item in values[name] if not isinstance(item, str) or not os.path.isfile(os.path.expanduser(item))]
+        if missing:
+            out.add(role, name, values[name], "no file on the controller at %s" % ", ".join(map(str, missing)),
+                    "paths of image archives (.tar) on the controller", "fix the paths or remove the entries")
+    runtime = settings.get("container_runtime")
+    if runtime and runtime.get("container_runtime_image_archives") and runtime.get("container_runtime_name") == "crio":
+        out.add("container_runtime", "container_runtime_image_archives", runtime["container_runtime_image_archives"],
+                "archives are imported with containerd's ctr, which CRI-O nodes lack",
+                "an empty list with container_runtime_name crio", "remove the archives or use containerd")
+
+
+def _positive(out, settings, role, names):
+    values = settings.get(role)
+    for name in names:
+        if values is None or name not in values:
+            continue
+        value = values[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            if isinstance(value, str) and value.isdigit() and int(value) > 0:
+                continue
+            out.add(role, name, value, "is not a positive number of seconds", "an integer above 0", "e.g. %s: 300" % name)
+
+
+def _misc_rules(out, settings):
+    cp = settings.get("control_plane") or {}
+    cni = settings.get("cni") or {}
+    worker = settings.get("worker") or {}
+    prereqs = settings.get("prereqs") or {}
+    _positive(out, settings, "worker", ("worker_ready_timeout", "worker_join_timeout"))
+    _positive(out, settings, "cni", ("cni_wait_timeout",))
+    _positive(out, settings, "control_plane", ("control_plane_init_timeout", "control_plane_wait_timeout"))
+    port = cp.get("control_plane_bind_port")
+    if port is not None and (isinstance(port, bool) or not str(port).isdigit() or not 0 < int(port) < 65536):
+        out.add("control_plane", "control_plane_bind_port", port, "is not a TCP port", "1 to 65535", "e.g. 6443")
+    for role, values, name in (("control_plane", cp, "control_plane_ignore_preflight_errors"),
+                               ("worker", worker, "worker_ignore_preflight_errors")):
+        items = values.get(name)
+        if isinstance(items, list) and any(str(item).lower() == "all" for item in items):
+            out.add(role, name, items, "'all' would hide every preflight failure", "names of kubeadm checks (Swap, NumCPU, ...)",
+                    "list the checks to ignore one by one")
+    socket = cp.get("control_plane_cri_socket")
+    if socket is not None and not (isinstance(socket, str) and re.match(r"^(unix|npipe)://", socket)):
+        out.add("control_plane", "control_plane_cri_socket", socket, "is not a CRI socket URL", "unix:///path/to.sock",
+                "e.g. unix:///var/run/containerd/containerd.sock")
+    for name in ("control_plane_init_configuration", "control_plane_cluster_configuration"):
+        if isinstance(cp.get(name), dict) and "kind" in cp[name]:
+            out.add("control_plane", name, cp[name], "sets 'kind', which the role writes itself",
+                    "fields of the document without apiVersion/kind", "remove the 'kind' key")
+    address = cp.get("control_plane_advertise_address")
+    if address:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            out.add("control_plane", "control_plane_advertise_address", address, "is not an IP address",
+                    "empty, or an IPv4/IPv6 address of the control plane", "give the node's address, e.g. 192.0.2.10")
+    endpoint = cp.get("control_plane_endpoint")
+    if endpoint and not (isinstance(endpoint, str) and (valid_endpoint(endpoint) or HOST_RE.match(endpoint))):
+        out.add("control_plane", "control_plane_endpoint", endpoint, "is neither host nor host:port",
+                "empty, a DNS name or address, optionally with :port", "e.g. k8s-api.lab.example:6443")
+    endpoint = worker.get("worker_api_server_endpoint")
+    if endpoint and not valid_endpoint(endpoint):
+        out.add("worker", "worker_api_server_endpoint", endpoint, "is not host:port", "empty, host:port or [ipv6]:port",
+                "e.g. 192.0.2.10:6443")
+    if cni.get("cni_manifest_url") and not CHECKSUM_RE.match(str(cni.get("cni_manifest_checksum", ""))):
+        out.add("cni", "cni_manifest_checksum", cni.get("cni_manifest_checksum", ""),
+                "cni_manifest_url is set without a checksum to verify the download",
+                "sha256:<64 lowercase hex digits>", "set it to sha256:$(sha256sum manifest.yaml)")
+    if prereqs.get("prereqs_firewall_enabled") is True:
+        for name in ("prereqs_firewall_control_plane_ports", "prereqs_firewall_worker_ports"):
+            items = prereqs.get(name)
+            if not isinstance(items, list):
+                continue
+            bad = [item for item in items if not isinstance(item, str) or not _valid_port(item)]
+            if bad:
+                out.add("prereqs", name, items, "%s %s not PORT/PROTO" % (", ".join(map(str, bad)), "is" if len(bad) == 1 else "are"),
+                        "entries like 6443/tcp or 30000:32767/udp (ports 1-65535)", "correct the entries")
+
+
+def _valid_port(text):
+    match = PORT_RE.match(text)
+    if not match:
+        return False
+    first = int(match.group(1))
+    last = int(match.group(3)) if match.group(3) else first
+    return 0 < first <= last < 65536
+
+
+def effective_settings(provided, specs):
+    """Per role: the spec defaults (literal ones) overlaid with the variables the hosts set."""
+    settings = {}
+    for role, entry in provided.items():
+        options = specs.get(role, {})
+        values = {}
+        for name, option in options.items():
+            default = option.get("default")
+            if "default" in option and not (isinstance(default, str) and "{{" in default):
+                values[name] = default
+        values.update(entry.get("vars") or {})
+        settings[role] = values
+    return settings
+
+
+def input_errors(provided, specs, groups, group_names, releases, spec_results=()):
+    """Every problem of the inputs, one line each (an empty list when all is well).
+
+    ``provided``: role -> ``{"host": <the host whose variables these are>, "vars": {name: value}}``.
+    ``specs``: role -> the options of its meta/argument_specs.yml (main entry point).
+    ``groups``: the inventory's groups; ``group_names``: which groups the playbook uses
+    (keys ``cluster``, ``control_plane``, ``workers``). ``releases``: ``"1.NN"`` minors supported.
+    ``spec_results``: ``{"role", "host", "errors"}`` from validate_argument_spec, reported first.
+    """
+    hosts = {role: entry.get("host") for role, entry in provided.items()}
+    out = _Collector(hosts)
+    for result in spec_results:
+        host = result.get("host")
+        for error in result.get("errors") or []:
+            out.plain("%s (role %s%s): see docs/roles/%s.md for the type and the allowed values, and set it in "
+                      "group_vars/host_vars or -e accordingly." % (error.rstrip("."), result.get("role"),
+                                                                   ", as %s sees it" % host if host else "", result.get("role")))
+    settings = effective_settings(provided, specs)
+    _group_rules(out, groups, group_names)
+    if "control_plane" in settings:
+        _cidr_rules(out, settings["control_plane"], settings.get("cni"))
+    _version_rules(out, settings, releases)
+    _duration_rules(out, settings)
+    _path_rules(out, settings)
+    _misc_rules(out, settings)
+    return out.errors
