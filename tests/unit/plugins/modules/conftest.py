@@ -60,27 +60,32 @@ def run_module(monkeypatch):
         monkeypatch.setattr(basic.AnsibleModule, "run_command", _run_command)
         monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
                             lambda self, name, required=False, opt_dirs=None: "/usr/bin/" + name)
-
-        def _exit(self, **result):
-            raise ModuleExit(result, False)
-
-        def _fail(self, msg, **result):
-            result["msg"] = msg
-            raise ModuleExit(result, True)
-
-        monkeypatch.setattr(basic.AnsibleModule, "exit_json", _exit)
-        monkeypatch.setattr(basic.AnsibleModule, "fail_json", _fail)
-        full = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-        # Module side: warnings go to the result, not to the controller's Display.
-        monkeypatch.setattr(_internal, "is_controller", False)
-        monkeypatch.setattr(module_warnings, "_global_warnings", {})
-        with patch_module_args(full):
-            with pytest.raises(ModuleExit) as caught:
-                module.main()
-        result = dict(caught.value.result, warnings=list(module_warnings.get_warning_messages()))
-        return result, caught.value.failed, runner
+        result, failed = call_main(monkeypatch, module, args, check_mode, diff)
+        return result, failed, runner
 
     return _run
+
+
+def call_main(monkeypatch, module, args, check_mode=False, diff=False):
+    """Run ``module.main()`` with ``args`` (run_command already patched); return (result, failed)."""
+
+    def _exit(self, **result):
+        raise ModuleExit(result, False)
+
+    def _fail(self, msg, **result):
+        result["msg"] = msg
+        raise ModuleExit(result, True)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", _exit)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", _fail)
+    # Module side: warnings go to the result, not to the controller's Display.
+    monkeypatch.setattr(_internal, "is_controller", False)
+    monkeypatch.setattr(module_warnings, "_global_warnings", {})
+    with patch_module_args(dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)):
+        with pytest.raises(ModuleExit) as caught:
+            module.main()
+    result = dict(caught.value.result, warnings=list(module_warnings.get_warning_messages()))
+    return result, caught.value.failed
 
 
 def assert_no_secrets(result, *secrets):

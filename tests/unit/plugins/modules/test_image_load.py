@@ -7,15 +7,13 @@ import os
 import tarfile
 
 import pytest
-from ansible.module_utils import _internal, basic
-from ansible.module_utils.common import warnings as module_warnings
-from ansible.module_utils.testing import patch_module_args
+from ansible.module_utils import basic
 
 from ansible_collections.kubelab.cluster.plugins.module_utils import image_archive as ia
 from ansible_collections.kubelab.cluster.plugins.modules import image_load
 
 from .. import image_archives as build
-from .conftest import ModuleExit
+from .conftest import call_main
 
 CTR = "/usr/bin/ctr"
 
@@ -105,23 +103,7 @@ def run(monkeypatch, containerd):
                             lambda self, name, required=False, opt_dirs=None: None if ctr_missing else CTR)
         monkeypatch.setattr(image_load.os, "access", lambda path, mode: True)
         monkeypatch.setattr(image_load.platform_module, "machine", lambda: "x86_64")
-
-        def _exit(self, **result):
-            raise ModuleExit(result, False)
-
-        def _fail(self, msg, **result):
-            result["msg"] = msg
-            raise ModuleExit(result, True)
-
-        monkeypatch.setattr(basic.AnsibleModule, "exit_json", _exit)
-        monkeypatch.setattr(basic.AnsibleModule, "fail_json", _fail)
-        monkeypatch.setattr(_internal, "is_controller", False)
-        monkeypatch.setattr(module_warnings, "_global_warnings", {})
-        with patch_module_args(dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)):
-            with pytest.raises(ModuleExit) as caught:
-                image_load.main()
-        result = dict(caught.value.result, warnings=list(module_warnings.get_warning_messages()))
-        return result, caught.value.failed
+        return call_main(monkeypatch, image_load, args, check_mode, diff)
 
     return _run
 
