@@ -11,6 +11,11 @@
 # Both use the same offline package repository (tests/repo/test-ground.sh) and, unless
 # KUBELAB_TEST_KUBE_BIN_DIR names real binaries, the kubeadm/kubectl/kubelet TEST DOUBLES.
 # Usage: scripts/bench.sh            (make bench)
+#        KUBELAB_BENCH_ARCHIVE_MB=300 scripts/bench.sh   (make bench BENCH_ARCHIVE_MB=300)
+#   With an archive size, both sides also side-load a generated image archive of that many MB
+#   (tests/repo/make-test-image.py): ours through container_runtime_image_archives, the floor
+#   with docker cp + ctr import on each node, as a user would copy and import it by hand.
+# Per-phase times (each play, and the slowest tasks) of the cold run and the rerun follow the table.
 # Containers: bench-cp1, bench-w1, bench-w2, pkgrepo-bench on network kubelab-bench-net;
 # removed at the end (KUBELAB_BENCH_KEEP=1 keeps the last lab).
 set -euo pipefail
@@ -24,7 +29,13 @@ nodes=(bench-cp1 bench-w1 bench-w2)
 repo=pkgrepo-bench
 ground="$root/build/test-ground-bench"
 work="$root/build/bench"
+archive_mb="${KUBELAB_BENCH_ARCHIVE_MB:-0}"
 mkdir -p "$work"
+archive=""
+if [ "$archive_mb" -gt 0 ]; then
+  archive="$work/images/bench-payload-${archive_mb}mb.tar"
+  python3 tests/repo/make-test-image.py "$archive" docker.io/kubelab/bench-payload:1 "$archive_mb"
+fi
 
 now() { date +%s.%N; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$2"; }
@@ -85,6 +96,7 @@ all:
         # The lab's nodes share this host's cgroups; Kubernetes 1.35+ refuses cgroup v1 unless allowed.
         control_plane_allow_cgroup_v1: true
         worker_allow_cgroup_v1: true
+        container_runtime_image_archives: [${archive:+"$archive"}]
 EOF
 
 # playbook LOG: site.yml against the bench lab, JSON report in LOG.
@@ -103,6 +115,26 @@ changed = sum(s["changed"] for s in stats.values())
 tasks = ",".join(f"{h}:{s['ok'] + s['failures'] + s['skipped']}" for h, s in sorted(stats.items()))
 failed = sum(s["failures"] + s["unreachable"] for s in stats.values())
 print(f"changed={changed} tasks={tasks} failed={failed}")
+PY
+}
+
+# phases LOG: seconds per play and the five slowest tasks of a JSON report.
+phases() {
+  python3 - "$1" <<'PY'
+import datetime, json, sys
+text = open(sys.argv[1]).read()
+report = json.loads(text[text.index("{"):])
+def seconds(duration):
+    start, end = (datetime.datetime.fromisoformat(duration[key].replace("Z", "+00:00")) for key in ("start", "end"))
+    return (end - start).total_seconds()
+tasks = []
+for play in report["plays"]:
+    print(f"  play {seconds(play['play']['duration']):6.1f} s  {play['play']['name']}")
+    for task in play["tasks"]:
+        if task["task"].get("duration", {}).get("end"):
+            tasks.append((seconds(task["task"]["duration"]), task["task"]["name"]))
+for took, name in sorted(tasks, reverse=True)[:5]:
+    print(f"  task {took:6.1f} s  {name}")
 PY
 }
 
@@ -147,9 +179,16 @@ apt-mark hold kubelet kubeadm kubectl >/dev/null
 mkdir -p /etc/containerd && containerd config default > /etc/containerd/config.toml
 sed -i "s/SystemdCgroup = false/SystemdCgroup = true/" /etc/containerd/config.toml
 systemctl restart containerd'
+if [ -n "$archive" ]; then
+  node_steps="$node_steps
+ctr -n k8s.io images import /root/$(basename "$archive") >/dev/null"
+fi
 t0=$(now)
 pids=()
-for n in "${nodes[@]}"; do docker exec "$n" bash -c "$node_steps" > "$work/floor-$n.log" 2>&1 & pids+=($!); done
+for n in "${nodes[@]}"; do
+  { if [ -n "$archive" ]; then docker cp "$archive" "$n:/root/"; fi; docker exec "$n" bash -c "$node_steps"; } \
+    > "$work/floor-$n.log" 2>&1 & pids+=($!)
+done
 for pid in "${pids[@]}"; do wait "$pid"; done
 # On a cgroup v1 host Kubernetes 1.35+ needs what its error message asks for: the kubelet's
 # failCgroupV1: false and a skipped SystemVerification check (as the playbook run above does).
@@ -180,7 +219,8 @@ floor=$(elapsed "$t0" "$t1")
 ratio=$(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$cold" "$floor")
 over=$(python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2]):.1f}')" "$cold" "$floor")
 
-printf '\n| measure (3-node lab, %s) | value |\n| --- | --- |\n' "$(nproc) CPUs"
+printf '\n| measure (3-node lab, %s, image archive: %s) | value |\n| --- | --- |\n' "$(nproc) CPUs" \
+  "$([ -n "$archive" ] && echo "${archive_mb} MB" || echo none)"
 printf '| cold converge, playbooks/site.yml on fresh nodes | %s s |\n' "$cold"
 printf '| cold run | %s |\n' "$cold_summary"
 printf '| rerun wall time | %s s (target <= 10 s) |\n' "$rerun"
@@ -189,3 +229,5 @@ printf '| changed behind the report on rerun | %s |\n' "$behind"
 printf '| floor: the walkthrough commands as a shell script | %s s |\n' "$floor"
 printf '| ratio cold / floor | %s (target <= 1.10) |\n' "$ratio"
 printf '| cold minus floor (what the automation adds, in seconds) | %s s |\n' "$over"
+printf '\nper phase, cold run:\n'; phases "$work/cold.json"
+printf 'per phase, rerun:\n'; phases "$work/rerun.json"

@@ -13,11 +13,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
-import base64
-import binascii
 import re
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import kubeconfig_cluster, kubeconfig_section
+from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import (
+    kubeconfig_cluster,
+    kubeconfig_data,
+    kubeconfig_section,
+)
 
 # (phase of kubeadm init that creates it, API path). upload-config stores the kubeadm-config
 # ConfigMap; bootstrap-token creates cluster-info and, last, the Role that lets anonymous
@@ -43,13 +45,6 @@ FINISH_SKIP_PHASES = "preflight"
 _USER_KEY_RE = re.compile(r"^\s*-?\s*(client-certificate-data|client-key-data|client-certificate|client-key)\s*:\s*(.*?)\s*$")
 
 
-def _decode(data):
-    try:
-        return base64.b64decode("".join(data.split()), validate=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
 def kubeconfig_credentials(text):
     """``{server, ca_pem, cert_pem, key_pem, cert_file, key_file}`` of a kubeadm-written kubeconfig.
 
@@ -57,13 +52,12 @@ def kubeconfig_credentials(text):
     """
     cluster = kubeconfig_cluster(text)
     found = kubeconfig_section(text, "users", _USER_KEY_RE)
-    ca = cluster.get("certificate-authority-data")
     return {
         "server": cluster.get("server"),
-        "ca_pem": _decode(ca) if ca else None,
+        "ca_pem": kubeconfig_data(cluster.get("certificate-authority-data")),
         "ca_file": cluster.get("certificate-authority"),
-        "cert_pem": _decode(found["client-certificate-data"]) if found.get("client-certificate-data") else None,
-        "key_pem": _decode(found["client-key-data"]) if found.get("client-key-data") else None,
+        "cert_pem": kubeconfig_data(found.get("client-certificate-data")),
+        "key_pem": kubeconfig_data(found.get("client-key-data")),
         "cert_file": found.get("client-certificate"),
         "key_file": found.get("client-key"),
     }

@@ -24,6 +24,7 @@ from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_output imp
     CA_HASH_RE,
     CERT_KEY_RE,
     TOKEN_RE,
+    join_words,
     valid_endpoint,
 )
 
@@ -181,15 +182,39 @@ def kubeconfig_cluster(text):
     return kubeconfig_section(text, "clusters", _KUBECONFIG_KEY_RE)
 
 
-def kubeconfig_ca_pem(cluster):
-    """PEM text of the CA in a :func:`kubeconfig_cluster` result, or ``None`` (a file path is left to the caller)."""
-    data = cluster.get("certificate-authority-data")
-    if not data:
+def kubeconfig_data(value):
+    """The bytes of a kubeconfig ``*-data`` value (base64, line breaks allowed), or ``None`` when absent or invalid."""
+    if not value:
         return None
     try:
-        return base64.b64decode("".join(data.split()), validate=True).decode("ascii", "replace")
+        return base64.b64decode("".join(value.split()), validate=True)
     except (binascii.Error, ValueError):
         return None
+
+
+def kubeconfig_ca_pem(cluster):
+    """PEM text of the CA in a :func:`kubeconfig_cluster` result, or ``None`` (a file path is left to the caller)."""
+    data = kubeconfig_data(cluster.get("certificate-authority-data"))
+    return None if data is None else data.decode("ascii", "replace")
+
+
+def kubeconfig_ca_hash_text(text, path, read):
+    """``(hash, cluster)`` of the CA the kubeconfig ``text`` (read from ``path``) trusts.
+
+    ``read(path)`` returns a file's text or None; it reads the CA file a kubeconfig names instead of
+    embedding it. The one reader of a kubeconfig's CA pin (kubeadm_join, kubeadm_token and node_state
+    use it); raises ``ValueError`` with a clear message.
+    """
+    cluster = kubeconfig_cluster(text)
+    pem = kubeconfig_ca_pem(cluster)
+    if pem is None and cluster.get("certificate-authority"):
+        pem = read(cluster["certificate-authority"])
+    if pem is None:
+        raise ValueError("%s names no readable cluster CA (certificate-authority-data)" % path)
+    try:
+        return ca_cert_hashes_from_pem(pem)[0], cluster
+    except DerError as exc:
+        raise ValueError("the CA certificate in %s cannot be parsed: %s" % (path, exc))
 
 
 def endpoint_from_server(server):
@@ -361,13 +386,7 @@ def init_argv(kubeadm, config, upload_certs=False, ignore=()):
 
 def join_argv(kubeadm, endpoint, token, hashes, control_plane=False, certificate_key=None,
               node_name=None, cri_socket=None, ignore=()):
-    argv = [kubeadm, "join", endpoint, "--token", token]
-    for value in hashes:
-        argv.extend(["--discovery-token-ca-cert-hash", value])
-    if control_plane:
-        argv.append("--control-plane")
-    if certificate_key:
-        argv.extend(["--certificate-key", certificate_key])
+    argv = [kubeadm] + join_words(endpoint, token, hashes, control_plane, certificate_key)
     if node_name:
         argv.extend(["--node-name", node_name])
     if cri_socket:

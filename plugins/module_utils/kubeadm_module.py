@@ -27,10 +27,7 @@ from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_cluster im
 )
 from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import (
     TIMEOUT_RC,
-    kubeconfig_ca_pem,
-    kubeconfig_cluster,
-    ca_cert_hashes_from_pem,
-    DerError,
+    kubeconfig_ca_hash_text,
     mask_argv,
     mask_secrets,
     version_argv,
@@ -115,16 +112,7 @@ def kubeconfig_ca_hash(path):
     text = read_text(path)
     if text is None:
         raise ValueError("cannot read %s" % path)
-    cluster = kubeconfig_cluster(text)
-    pem = kubeconfig_ca_pem(cluster)
-    if pem is None and cluster.get("certificate-authority"):
-        pem = read_text(cluster["certificate-authority"])
-    if pem is None:
-        raise ValueError("%s names no readable cluster CA (certificate-authority-data)" % path)
-    try:
-        return ca_cert_hashes_from_pem(pem)[0], cluster
-    except DerError as exc:
-        raise ValueError("the CA certificate in %s cannot be parsed: %s" % (path, exc))
+    return kubeconfig_ca_hash_text(text, path, read_text)
 
 
 def timed_out(rc):

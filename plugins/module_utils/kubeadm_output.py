@@ -72,16 +72,21 @@ def valid_endpoint(value):
     return bool(_HOST_RE.match(host))
 
 
+def join_words(endpoint, token, hashes, control_plane=False, certificate_key=None):
+    """``join <endpoint> --token ...``: the words of a kubeadm join after the binary (argv and printed command)."""
+    words = ["join", endpoint, "--token", token]
+    for value in hashes:
+        words.extend(["--discovery-token-ca-cert-hash", value])
+    if control_plane:
+        words.append("--control-plane")
+    if certificate_key:
+        words.extend(["--certificate-key", certificate_key])
+    return words
+
+
 def build_join_command(endpoint, token, hashes, control_plane=False, certificate_key=None):
     """Return the one-line ``kubeadm join`` command for the given join data."""
-    parts = ["kubeadm", "join", endpoint, "--token", token]
-    for value in hashes:
-        parts.extend(["--discovery-token-ca-cert-hash", value])
-    if control_plane:
-        parts.append("--control-plane")
-    if certificate_key:
-        parts.extend(["--certificate-key", certificate_key])
-    return " ".join(parts)
+    return " ".join(["kubeadm"] + join_words(endpoint, token, hashes, control_plane, certificate_key))
 
 
 def join_data(endpoint, token, hashes, control_plane=False, certificate_key=None):

@@ -86,6 +86,13 @@ options:
       - Admin kubeconfig on the control-plane node.
     type: path
     default: /etc/kubernetes/admin.conf
+  ca_cert_hashes:
+    description:
+      - Public-key pins (C(sha256:<hex>)) of the cluster CA for the join data, when the caller read them already
+        (the C(cluster.ca_cert_hash) of M(kubelab.cluster.node_state)); by default the CA of O(kubeconfig) is read.
+    type: list
+    elements: str
+    default: []
   timeout:
     description:
       - Seconds each kubeadm call may run.
@@ -147,21 +154,23 @@ import datetime
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import (
-    format_rfc3339,
     endpoint_from_server,
+    format_rfc3339,
+    kubeconfig_ca_hash_text,
+    kubeconfig_cluster,
     parse_go_duration,
     select_reusable_token,
     token_create_argv,
     token_delete_argv,
     token_list_argv,
     upload_certs_argv,
+    validate_ca_hashes,
     validate_token,
 )
 from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_module import (
     check_timeout,
     common_argument_spec,
     find_kubeadm,
-    kubeconfig_ca_hash,
     read_text,
     run_kubeadm,
 )
@@ -204,6 +213,7 @@ def main():
         groups=dict(type="list", elements="str", default=[]),
         certificate_key=dict(type="bool", default=False),
         kubeconfig=dict(type="path", default="/etc/kubernetes/admin.conf"),
+        ca_cert_hashes=dict(type="list", elements="str", default=[], no_log=False),
     )
     argument_spec.update(common_argument_spec(60))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -212,9 +222,12 @@ def main():
     check_timeout(module)
     try:
         ttl, min_left = validate(params)
+        if params["ca_cert_hashes"]:
+            validate_ca_hashes(params["ca_cert_hashes"])
     except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    if read_text(params["kubeconfig"]) is None:
+        module.fail_json(msg=str(exc).replace("discovery_token_ca_cert_hashes", "ca_cert_hashes"))
+    kubeconfig_text = read_text(params["kubeconfig"])
+    if kubeconfig_text is None:
         module.fail_json(msg="kubeconfig %s cannot be read; run this on an initialized control-plane node" % params["kubeconfig"])
     kubeadm = find_kubeadm(module)
     secrets = [params["token"]] if params["token"] else []
@@ -243,10 +256,15 @@ def main():
                     fail_run(module, "kubeadm token delete", run, result)
         module.exit_json(**result)
 
-    try:
-        ca_hash, cluster = kubeconfig_ca_hash(params["kubeconfig"])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc), **result)
+    # The caller's pins, or the CA of the kubeconfig: computed once on the join path.
+    if params["ca_cert_hashes"]:
+        ca_hashes, cluster = list(params["ca_cert_hashes"]), kubeconfig_cluster(kubeconfig_text)
+    else:
+        try:
+            ca_hash, cluster = kubeconfig_ca_hash_text(kubeconfig_text, params["kubeconfig"], read_text)
+        except ValueError as exc:
+            module.fail_json(msg=str(exc), **result)
+        ca_hashes = [ca_hash]
     endpoint = endpoint_from_server(cluster.get("server"))
     if endpoint is None:
         module.fail_json(msg="kubeconfig %s has no usable cluster server URL" % params["kubeconfig"], **result)
@@ -271,7 +289,7 @@ def main():
     if chosen is not None:
         result["token_id"] = chosen["token"].split(".")[0]
         result["expires"] = chosen.get("expires")
-        result["join"] = join_data(endpoint, chosen["token"], [ca_hash])
+        result["join"] = join_data(endpoint, chosen["token"], ca_hashes)
 
     if params["certificate_key"]:
         result["changed"] = True
@@ -280,7 +298,7 @@ def main():
             keys = [word for word in raw.split() if CERT_KEY_RE.match(word)]
             if run["rc"] != 0 or not keys:
                 fail_run(module, "kubeadm init phase upload-certs", run, result)
-            result["control_plane_join"] = join_data(endpoint, chosen["token"], [ca_hash], True, keys[-1])
+            result["control_plane_join"] = join_data(endpoint, chosen["token"], ca_hashes, True, keys[-1])
     module.exit_json(**result)
 
 

@@ -1,10 +1,14 @@
 """Write a tiny OCI image archive for side-loading tests (no registry, no Docker needed).
 
-Usage: python3 make-test-image.py OUT.tar [NAME]   (NAME defaults to docker.io/kubelab/side-load-test:1)
+Usage: python3 make-test-image.py OUT.tar [NAME] [SIZE_MB]
+       (NAME defaults to docker.io/kubelab/side-load-test:1; SIZE_MB adds a file of that many MB)
 
 The image has one layer holding /kubelab-side-load-test.txt and the host's platform
 (linux/amd64 or linux/arm64), so `ctr -n k8s.io images import OUT.tar` imports and unpacks
 it. The archive is byte-for-byte reproducible, so reruns do not look like a new archive.
+With SIZE_MB (the benchmark's large archive) the layer also holds /kubelab-payload.bin, that
+many MB of seeded pseudo-random bytes: incompressible like real image layers, and the same
+on every run.
 """
 
 import hashlib
@@ -12,6 +16,7 @@ import io
 import json
 import os
 import platform
+import random
 import sys
 import tarfile
 
@@ -35,9 +40,13 @@ def _blob(data):
     return "sha256:" + hashlib.sha256(data).hexdigest(), data
 
 
-def build(name):
+def build(name, size_mb=0):
     arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
-    layer_digest, layer = _blob(_tar_bytes([("kubelab-side-load-test.txt", b"side-loaded by kubelab.cluster tests\n")]))
+    files = [("kubelab-side-load-test.txt", b"side-loaded by kubelab.cluster tests\n")]
+    if size_mb:
+        seeded = random.Random(size_mb)
+        files.append(("kubelab-payload.bin", b"".join(seeded.randbytes(1024 * 1024) for _ in range(size_mb))))
+    layer_digest, layer = _blob(_tar_bytes(files))
     config_digest, config = _blob(json.dumps({
         "architecture": arch,
         "os": "linux",
@@ -68,11 +77,11 @@ def build(name):
 
 
 def main(argv):
-    if len(argv) not in (1, 2):
+    if len(argv) not in (1, 2, 3) or (len(argv) == 3 and not argv[2].isdigit()):
         sys.stderr.write(__doc__)
         return 2
     out = argv[0]
-    data = build(argv[1] if len(argv) == 2 else "docker.io/kubelab/side-load-test:1")
+    data = build(argv[1] if len(argv) >= 2 else "docker.io/kubelab/side-load-test:1", int(argv[2]) if len(argv) == 3 else 0)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     if os.path.exists(out) and open(out, "rb").read() == data:
         return 0

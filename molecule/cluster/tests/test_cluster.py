@@ -91,10 +91,10 @@ def test_pod_network_uses_the_cluster_pod_cidr(control_plane):
 def test_kubeadm_config_follows_the_release(control_plane):
     config = control_plane.file("/etc/kubernetes/kubeadm-config.yaml")
     assert config.mode == 0o600
-    text = config.content_string
-    assert "apiVersion: kubeadm.k8s.io/v1beta4" in text
-    assert "cgroupDriver: systemd" in text
-    assert "kubernetesVersion: v1.36.1" in text
+    docs = {doc["kind"]: doc for doc in yaml.safe_load_all(config.content_string) if doc}
+    assert docs["InitConfiguration"]["apiVersion"] == docs["ClusterConfiguration"]["apiVersion"] == "kubeadm.k8s.io/v1beta4"
+    assert docs["KubeletConfiguration"]["cgroupDriver"] == "systemd"
+    assert docs["ClusterConfiguration"]["kubernetesVersion"] == "v1.36.1"
 
 
 def test_kubeadm_config_documents_include_the_scenario_kube_proxy_settings(control_plane):

@@ -10,14 +10,14 @@ from ansible.template import Templar, trust_as_template
 ROLES = pathlib.Path(__file__).resolve().parents[3] / "roles"
 
 
-def _trusted(value):
+def trusted(value):
     """Strings at any depth marked as templates, as Ansible trusts the role's own files."""
     if isinstance(value, str):
         return trust_as_template(value)
     if isinstance(value, dict):
-        return {key: _trusted(item) for key, item in value.items()}
+        return {key: trusted(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_trusted(item) for item in value]
+        return [trusted(item) for item in value]
     return value
 
 
@@ -29,7 +29,7 @@ def role_templar(role, **overrides):
         path = ROLES / role / name / "main.yml"
         if path.exists():
             raw = loader.load_from_file(str(path)) or {}
-            variables.update({k: _trusted(v) for k, v in raw.items()})
+            variables.update({k: trusted(v) for k, v in raw.items()})
     variables.update(overrides)
     return Templar(loader=loader, variables=variables)
 

@@ -2,19 +2,21 @@
 
 The kubelet refuses cgroup v1 from 1.35 unless its configuration says failCgroupV1: false, and
 kubeadm's SystemVerification check fails there unless skipped. Both roles read the node's
-/sys/fs/cgroup type in their probes; these tests render the roles' own vars on such readings.
+/sys/fs/cgroup type with kubelab.cluster.node_state; these tests render the roles' own vars on such readings.
 """
 
 from __future__ import annotations
 
 import pytest
-from role_vars import render as _render, role_templar as _templar
+import yaml
+from role_vars import ROLES, render as _render, role_templar as _templar
 
 
 def _control_plane(version, cgroup, allow, ignored=()):
-    probe = '{"version": "%s", "version_error": "", "cgroup": "%s", "files": {}, "admin_conf": "", ' \
-            '"user_kubeconfig": false}' % (version, cgroup)
-    return _templar("control_plane", control_plane_allow_cgroup_v1=allow, __control_plane_probe={"stdout": probe},
+    node = {"kubeadm": {"version": version, "error": ""}, "cgroup": cgroup, "files": {},
+            "admin": {"conf": "", "user_kubeconfig": False}}
+    return _templar("control_plane", control_plane_allow_cgroup_v1=allow, __control_plane_node=node,
+                    ansible_search_path=[str(ROLES / "control_plane")],
                     control_plane_ignore_preflight_errors=list(ignored))
 
 
@@ -26,14 +28,15 @@ def _control_plane(version, cgroup, allow, ignored=()):
 ])
 def test_control_plane_kubelet_config_and_preflight(version, cgroup, allow, fail_cgroup_v1, ignored):
     templar = _control_plane(version, cgroup, allow)
-    doc = _render(templar, "__control_plane_kubelet_doc")
+    text = _render(templar, "lookup('ansible.builtin.template', 'kubeadm-config.yaml.j2')")
+    (doc,) = [doc for doc in yaml.safe_load_all(text) if doc and doc["kind"] == "KubeletConfiguration"]
     assert doc.get("failCgroupV1") is fail_cgroup_v1
     assert doc["cgroupDriver"] == "systemd"
     assert _render(templar, "__control_plane_ignore_preflight_errors") == ignored
 
 
 def test_control_plane_stops_on_cgroup_v1_unless_allowed():
-    check = "__control_plane_cgroup_v1_blocked | bool"
+    check = "__control_plane_cgroup_v1.blocked"
     assert _render(_control_plane("v1.36.1", "tmpfs", False), check) is True
     assert _render(_control_plane("v1.36.1", "tmpfs", True), check) is False
     assert _render(_control_plane("v1.36.1", "cgroup2fs", False), check) is False
@@ -44,15 +47,17 @@ def test_control_plane_keeps_a_user_ignore_list_without_duplicates():
     assert _render(templar, "__control_plane_ignore_preflight_errors") == ["NumCPU", "SystemVerification"]
 
 
-@pytest.mark.parametrize("lines,allow,ignored,blocked", [
-    (["none", "tmpfs", "v1.36.1"], True, ["SystemVerification"], False),
-    (["none", "tmpfs", "v1.36.1"], False, [], True),
-    (["none", "cgroup2fs", "v1.36.1"], False, [], False),
-    (["none", "tmpfs", "v1.34.2"], False, [], False),
-    (["none", "tmpfs", "unknown"], False, [], False),
+@pytest.mark.parametrize("cgroup,version,allow,ignored,blocked", [
+    ("tmpfs", "v1.36.1", True, ["SystemVerification"], False),
+    ("tmpfs", "v1.36.1", False, [], True),
+    ("cgroup2fs", "v1.36.1", False, [], False),
+    ("tmpfs", "v1.34.2", False, [], False),
+    ("tmpfs", "", False, [], False),  # kubeadm not runnable: node_state reports an empty version
 ])
-def test_worker_decisions(lines, allow, ignored, blocked):
-    templar = _templar("worker", worker_allow_cgroup_v1=allow, __worker_node_ca={"stdout_lines": lines})
+def test_worker_decisions(cgroup, version, allow, ignored, blocked):
+    node = {"kubelet": {"exists": False, "ca_cert_hash": None, "error": ""}, "cgroup": cgroup,
+            "kubeadm": {"version": version, "error": ""}}
+    templar = _templar("worker", worker_allow_cgroup_v1=allow, __worker_node=node)
     assert _render(templar, "__worker_ignore_preflight_errors") == ignored
-    check = "__worker_cgroup_v1_blocked | bool"
+    check = "__worker_cgroup_v1.blocked"
     assert _render(templar, check) is blocked

@@ -15,7 +15,6 @@ import re
 
 import pytest
 import yaml
-from ansible.template import trust_as_template
 from role_vars import ROLES, render, role_templar
 
 DOUBLE = pathlib.Path(__file__).resolve().parents[3] / "tests" / "doubles" / "bin" / "kubeadm"
@@ -30,11 +29,12 @@ def _double():
 
 
 def _render(version, **overrides):
-    probe = '{"version": "%s", "version_error": "", "cgroup": "cgroup2fs", "files": {}, "admin_conf": "", ' \
-            '"user_kubeconfig": false}' % version
-    templar = role_templar("control_plane", __control_plane_probe={"stdout": probe}, **overrides)
-    source = (ROLES / "control_plane" / "templates" / "kubeadm-config.yaml.j2").read_text(encoding="utf-8")
-    return templar.template(trust_as_template(source))
+    """The role's kubeadm configuration as the role renders it (the template lookup: Ansible's trim_blocks)."""
+    node = {"kubeadm": {"version": version, "error": ""}, "cgroup": overrides.pop("cgroup", "cgroup2fs"), "files": {},
+            "admin": {"conf": "", "user_kubeconfig": False}}
+    templar = role_templar("control_plane", __control_plane_node=node,
+                           ansible_search_path=[str(ROLES / "control_plane")], **overrides)
+    return render(templar, "lookup('ansible.builtin.template', 'kubeadm-config.yaml.j2')")
 
 
 def _kubeadm_documents(text):
@@ -78,6 +78,46 @@ def test_the_strict_kubeadm_double_accepts_the_rendered_file_without_warnings(tm
     assert sorted(config) == ["ClusterConfiguration", "InitConfiguration", "KubeProxyConfiguration",
                               "KubeletConfiguration"]
     assert capsys.readouterr().err == "", "kubeadm would warn about this file"
+
+
+def _docs(text):
+    return {doc["kind"]: doc for doc in (yaml.safe_load(chunk) for chunk in _kubeadm_documents(text))}
+
+
+@pytest.mark.parametrize("version", ["v1.30.4", "v1.36.1"])
+def test_extra_args_take_the_shape_of_the_api_version(version):
+    docs = _docs(_render(version, control_plane_apiserver_extra_args={"audit-log-maxage": 30},
+                         control_plane_scheduler_extra_args={"v": "2"},
+                         control_plane_kubelet_extra_args={"node-ip": "10.0.0.1"}))
+    api_server = docs["ClusterConfiguration"]["apiServer"]["extraArgs"]
+    kubelet = docs["InitConfiguration"]["nodeRegistration"]["kubeletExtraArgs"]
+    if version == "v1.36.1":
+        assert api_server == [{"name": "audit-log-maxage", "value": "30"}]
+        assert kubelet == [{"name": "node-ip", "value": "10.0.0.1"}]
+    else:
+        assert api_server == {"audit-log-maxage": "30"} and kubelet == {"node-ip": "10.0.0.1"}
+    assert "controllerManager" not in docs["ClusterConfiguration"], "no empty sections"
+    assert docs["ClusterConfiguration"]["scheduler"]["extraArgs"]
+
+
+def test_pass_through_dicts_merge_deep_into_their_document():
+    docs = _docs(_render("v1.36.1", control_plane_apiserver_extra_args={"audit-log-maxage": "30"},
+                         control_plane_cluster_configuration={"apiServer": {"certSANs": ["k8s.lab"]},
+                                                              "networking": {"dnsDomain": "lab.local"}},
+                         control_plane_init_configuration={"nodeRegistration": {"taints": []}}))
+    cluster = docs["ClusterConfiguration"]
+    assert cluster["apiServer"] == {"extraArgs": [{"name": "audit-log-maxage", "value": "30"}], "certSANs": ["k8s.lab"]}
+    assert cluster["networking"] == {"podSubnet": "10.244.0.0/16", "serviceSubnet": "10.96.0.0/12", "dnsDomain": "lab.local"}
+    assert docs["InitConfiguration"]["nodeRegistration"]["taints"] == []
+    assert docs["InitConfiguration"]["nodeRegistration"]["criSocket"].startswith("unix://")
+
+
+def test_values_that_look_like_yaml_stay_strings():
+    docs = _docs(_render("v1.36.1", control_plane_cluster_name="on", control_plane_advertise_address="10.0.0.5",
+                         control_plane_apiserver_extra_args={"enable-admission-plugins": "NodeRestriction,yes: no"}))
+    assert docs["ClusterConfiguration"]["clusterName"] == "on"
+    assert docs["InitConfiguration"]["localAPIEndpoint"] == {"bindPort": 6443, "advertiseAddress": "10.0.0.5"}
+    assert docs["ClusterConfiguration"]["apiServer"]["extraArgs"][0]["value"] == "NodeRestriction,yes: no"
 
 
 def test_init_makes_our_short_lived_token_not_kubeadms_default():

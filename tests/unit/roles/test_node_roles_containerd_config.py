@@ -10,7 +10,6 @@ from __future__ import annotations
 import pathlib
 import re
 
-import json
 
 import pytest
 from ansible.parsing.dataloader import DataLoader
@@ -87,23 +86,26 @@ def _role_vars(**overrides):
         container_runtime_image_repository="registry.k8s.io",
         container_runtime_sandbox_image="",
         container_runtime_restrict_oom_score_adj="auto",
+        container_runtime_name="containerd",
+        container_runtime_containerd_source="distribution",
     )
     variables.update(overrides)
     return Templar(loader=loader, variables=variables)
 
 
-def _probe(installed=True, oom_lower=False, default_text=""):
-    """A registered probe result as templates/probe.sh.j2 prints it: a JSON line, then the defaults."""
-    line = json.dumps({"os": {"id": "debian", "version_id": "12", "codename": "bookworm", "pretty_name": "Debian"},
-                       "arch": "amd64", "apt_lists": 3, "installed": installed, "oom_lower": oom_lower,
-                       "service": {"enabled": "enabled", "active": "active"}})
-    stdout = "\n".join([line] + default_text.splitlines())
-    return {"stdout": stdout, "stdout_lines": stdout.splitlines()}
+def _node(installed=True, oom_lower=False, default_text=""):
+    """What kubelab.cluster.node_state reports to the role (registered as __container_runtime_node)."""
+    return {"os": {"id": "debian", "version_id": "12", "codename": "bookworm", "pretty_name": "Debian"},
+            "release": "Debian 12", "arch": "amd64", "apt_lists": 3, "oom_lower": oom_lower,
+            "packages": {"containerd": {"installed": installed, "version": "1.6.20~ds1-1+b1" if installed else "",
+                                        "held": False}},
+            "services": {"containerd": {"enabled": "enabled", "active": "active"}},
+            "files": {}, "containerd_default_config": default_text if installed else ""}
 
 
 def _render_config(default_text, sandbox="mirror.example:5000/pause:3.10.1", restrict=True):
     templar = _role_vars(
-        __container_runtime_probe=_probe(default_text=default_text),
+        __container_runtime_node=_node(default_text=default_text),
         __container_runtime_sandbox_image=sandbox,
         __container_runtime_restrict_oom=restrict,
     )
@@ -112,9 +114,9 @@ def _render_config(default_text, sandbox="mirror.example:5000/pause:3.10.1", res
 
 
 @pytest.mark.parametrize("default_text", [V2_DEFAULT, V3_DEFAULT], ids=["v2", "v3"])
-def test_defaults_read_after_the_install_when_the_probe_found_no_containerd(default_text):
+def test_defaults_read_after_the_install_when_the_node_had_no_containerd(default_text):
     templar = _role_vars(
-        __container_runtime_probe=_probe(installed=False),
+        __container_runtime_node=_node(installed=False),
         __container_runtime_containerd_default_read={"stdout": default_text.rstrip("\n")},  # Ansible strips it
     )
     assert templar.template(trust_as_template("{{ __container_runtime_containerd_default_text }}")) == default_text.rstrip("\n")
@@ -192,5 +194,5 @@ def test_sandbox_image_follows_the_image_repository_or_an_override():
     ("auto", False, True), ("auto", True, False), ("enabled", True, True), ("disabled", False, False),
 ])
 def test_restrict_oom_decision(mode, oom_lower, expected):
-    templar = _role_vars(container_runtime_restrict_oom_score_adj=mode, __container_runtime_probe=_probe(oom_lower=oom_lower))
+    templar = _role_vars(container_runtime_restrict_oom_score_adj=mode, __container_runtime_node=_node(oom_lower=oom_lower))
     assert templar.template(trust_as_template("{{ __container_runtime_restrict_oom | bool }}")) is expected

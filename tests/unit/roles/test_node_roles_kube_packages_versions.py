@@ -1,14 +1,16 @@
 """The kube_packages role's version logic: which packages move, globs, the repository minor.
 
 Renders the role's own defaults and vars (defaults/main.yml, vars/main.yml) with Ansible's
-templar on `dpkg-query` output shaped like the node's
-(`${Package} ${Version} ${Status}` per line).
+templar on what kubelab.cluster.node_state reports for `dpkg-query` lines shaped like the node's
+(`${Package}\t${Version}\t${Status}` per line), parsed by the module's own parser.
 """
 
 from __future__ import annotations
 
 import pytest
 from role_vars import render as _render, role_templar
+
+from ansible_collections.kubelab.cluster.plugins.module_utils.node_state import parse_dpkg_status
 
 HELD_1_36_1 = [
     "cri-tools 1.36.0-1.1 install ok installed",
@@ -20,7 +22,10 @@ HELD_1_36_1 = [
 
 
 def _templar(version, lines=()):
-    return role_templar("kube_packages", kube_packages_version=version, __kube_packages_query={"stdout_lines": list(lines)})
+    dpkg_text = "".join(line.replace(" ", "\t", 2) + "\n" for line in lines)
+    names = ["kubelet", "kubeadm", "kubectl", "ca-certificates"]
+    return role_templar("kube_packages", kube_packages_version=version,
+                        __kube_packages_node={"packages": parse_dpkg_status(dpkg_text, names)})
 
 
 @pytest.mark.parametrize(("version", "glob"), [("1.36", "1.36.*"), ("1.36.1", "1.36.1-*"), ("1.37.0", "1.37.0-*")])

@@ -1,12 +1,11 @@
-"""The pending-files filter: compares wanted config_files entries with the state a probe printed."""
+"""The pending-files filter: compares wanted config_files entries with the states node_state reported."""
 
 from __future__ import annotations
 
+import grp
 import hashlib
-import json
-import pathlib
-import re
-import subprocess
+import os
+import pwd
 
 import pytest
 from ansible.parsing.dataloader import DataLoader
@@ -14,20 +13,17 @@ from ansible.template import Templar, trust_as_template
 
 from ansible_collections.kubelab.cluster.plugins.filter import config_files_pending as plugin
 from ansible_collections.kubelab.cluster.plugins.module_utils import config_files as cf
+from ansible_collections.kubelab.cluster.plugins.module_utils.node_state import LocalIO, gather
 
 CONTENT = "overlay\nbr_netfilter\n"
 SHA1 = hashlib.sha1(CONTENT.encode()).hexdigest()
-REPO = pathlib.Path(__file__).resolve().parents[4]
 ENTRY = {"path": "/etc/modules-load.d/kubernetes.conf", "content": CONTENT, "mode": "0644", "owner": "root", "group": "root"}
 
 
-def _probe_state(path):
-    """The state line the roles' probes print for PATH, from their own file_state function, run here."""
-    source = (REPO / "roles" / "prereqs" / "templates" / "probe.sh.j2").read_text(encoding="utf-8")
-    function = re.search(r"(?ms)^file_state\(\) \{$.*?^\}$", source).group(0)
-    printed = subprocess.run(["bash", "-c", function + '\nfile_state "$1"', "state", str(path)],
-                             check=True, capture_output=True, text=True).stdout
-    return json.loads("{%s}" % printed)[str(path)]
+def _node_state(path):
+    """The state line kubelab.cluster.node_state reports for PATH, read on this machine."""
+    result = gather({"files": [str(path)]}, LocalIO(lambda argv: (127, "", "")))
+    return result["files"][str(path)]
 
 
 def test_filter_module_exports_its_name():
@@ -74,15 +70,19 @@ def test_only_differing_entries_are_returned_in_order():
     assert plugin.config_files_pending([ENTRY, other], states) == [other]
 
 
-def test_state_lines_the_probe_prints_on_this_machine(tmp_path):
-    """The probe's real `sha1sum` + `stat` output for a file written here parses and matches."""
+def test_state_lines_node_state_reports_on_this_machine(tmp_path):
+    """node_state's line for a file written here is sha1, mode, owner and group as the system knows them."""
     path = tmp_path / "f.conf"
     path.write_text(CONTENT)
     path.chmod(0o640)
-    line = _probe_state(path)
+    info = os.stat(path)
+    owner, group = pwd.getpwuid(info.st_uid).pw_name, grp.getgrgid(info.st_gid).gr_name
+    line = _node_state(path)
+    assert line == "%s 640 %s %s %d %d" % (SHA1, owner, group, info.st_uid, info.st_gid)
     entry = {"path": str(path), "content": CONTENT, "mode": "0640"}
     assert cf.file_is_current(entry, line)
     assert not cf.file_is_current(dict(entry, mode="0644"), line)
+    assert not cf.file_is_current(dict(entry, content=CONTENT + "x"), line)
 
 
 def test_filter_in_a_template():
@@ -91,17 +91,16 @@ def test_filter_in_a_template():
     assert int(result) == 1
 
 
-def test_controller_state_matches_the_probe_format(tmp_path):
-    """read_state (the file_state lookup) prints what the node probes print for the same file."""
+def test_controller_state_matches_what_node_state_reports(tmp_path):
+    """The file_state lookup (controller) and node_state (node) report one format the write side compares."""
     path = tmp_path / "admin.conf"
     path.write_text(CONTENT)
     path.chmod(0o600)
-    probe = _probe_state(path)
-    assert cf.read_state(str(path)) == probe
+    assert cf.read_state(str(path)) == _node_state(path)
     entry = {"path": str(path), "content": CONTENT, "mode": "0600", "secret": True}
     assert cf.files_pending([entry], {str(path): cf.read_state(str(path))}) == []
     path.chmod(0o644)
-    assert cf.files_pending([entry], {str(path): cf.read_state(str(path))}) == [entry]
+    assert cf.files_pending([entry], {str(path): _node_state(path)}) == [entry]
 
 
 def test_controller_state_of_missing_links_and_directories(tmp_path):

@@ -55,6 +55,30 @@ def test_reuses_a_token_with_enough_ttl_and_mutates_nothing(admin_conf, run_modu
     assert "stdout" not in result, "token list output holds every token secret and is not returned"
 
 
+def test_given_ca_hashes_are_used_and_the_kubeconfig_ca_is_not_needed(tmp_path, run_module):
+    """The role passes node_state's pin: the join data carries it, and a kubeconfig whose CA cannot be read works."""
+    conf = tmp_path / "admin.conf"
+    text = (FIXTURES / "kubelet_rsa.conf").read_text()
+    conf.write_text("\n".join(line for line in text.splitlines() if "certificate-authority-data" not in line) + "\n")
+    pin = "sha256:" + "a" * 64
+    listing = _stream({"token": "bbbbbb.0123456789abcdef", "description": OURS, "expires": _in(100),
+                       "usages": ["authentication", "signing"]})
+    result, failed, _runner = run_module(kubeadm_token, {"kubeconfig": str(conf), "ca_cert_hashes": [pin]},
+                                         [("token list", (0, listing, ""))])
+    assert not failed, result
+    assert result["join"]["discovery_token_ca_cert_hashes"] == [pin]
+    assert result["join"]["api_server_endpoint"] == "192.168.3.100:6443"
+    # Without the pin the same kubeconfig is refused: it names no CA.
+    result, failed, _runner = run_module(kubeadm_token, {"kubeconfig": str(conf)}, [("token list", (0, listing, ""))])
+    assert failed and "names no readable cluster CA" in result["msg"]
+
+
+def test_bad_ca_hashes_fail_before_kubeadm_runs(admin_conf, run_module):
+    result, failed, runner = run_module(kubeadm_token, {"kubeconfig": admin_conf, "ca_cert_hashes": ["sha256:xyz"]}, [])
+    assert failed and "ca_cert_hashes items must look like sha256:" in result["msg"]
+    assert runner.kubeadm_calls() == []
+
+
 def test_creates_a_token_when_none_fits(admin_conf, run_module):
     listing = _stream({"token": "aaaaaa.0123456789abcdef", "description": OURS, "expires": _in(10),
                        "usages": ["authentication", "signing"]})

@@ -1,0 +1,142 @@
+"""node_state's pure readers, and each role's read options gathered on this machine."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import pathlib
+
+import pytest
+
+from ansible_collections.kubelab.cluster.plugins.module_utils import kube_release as kr
+from ansible_collections.kubelab.cluster.plugins.module_utils import node_state as ns
+from ansible_collections.kubelab.cluster.plugins.module_utils.config_files import files_pending, parse_state
+
+FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "kubeadm"
+
+
+def test_os_release():
+    text = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'
+    found = ns.parse_os_release(text)
+    assert found == {"id": "debian", "version_id": "12", "codename": "bookworm",
+                     "pretty_name": "Debian GNU/Linux 12 (bookworm)"}
+    assert kr.release_name(found) == "Debian 12" and kr.is_supported(found)
+    assert ns.parse_os_release("")["id"] == "unknown"
+    assert kr.release_name({"id": "ubuntu", "version_id": "24.04"}) == "Ubuntu 24"
+
+
+def test_proc_readers():
+    assert ns.parse_meminfo_mb("MemTotal:        2048000 kB\n") == 2000
+    assert ns.parse_swaps("Filename Type Size Used Priority\n/swapfile file 1 0 -2\n") == ["/swapfile"]
+    assert ns.count_fstab_swap("/swapfile none swap sw 0 0\n# /x none swap sw 0 0\nUUID=a / ext4 defaults 0 1\n") == 1
+    assert ns.parse_swap_units("dev-sda2.swap loaded active active /dev/sda2\n") == ["dev-sda2.swap"]
+    assert ns.cgroup_fs_type("cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n") == "cgroup2fs"
+    assert ns.cgroup_fs_type("tmpfs /sys/fs/cgroup tmpfs ro 0 0\ncgroup /sys/fs/cgroup/cpu cgroup rw 0 0\n") == "tmpfs"
+    assert ns.cgroup_fs_type("") == "unknown"
+
+
+@pytest.mark.parametrize("args,state", [
+    ((True, "", "", False), "loaded"),
+    ((False, "overlay 151552 0 - Live\n", "", False), "loaded"),
+    ((False, "", "kernel/net/bridge/br_netfilter.ko\n", False), "builtin"),
+    ((False, "", "", True), "present"),
+    ((False, "", "", False), "missing"),
+])
+def test_module_state(args, state):
+    name = "overlay" if "overlay" in args[1] else "br_netfilter"
+    assert ns.module_state(name, *args) == state
+
+
+def test_sysctl_state():
+    assert ns.sysctl_state("1\n", False, 1, False) == {"exists": True, "writable": False, "value": "1", "ok": True, "right": True}
+    assert ns.sysctl_state("0\n", True, 1, False)["ok"] is True
+    assert ns.sysctl_state("0\n", False, 1, False)["ok"] is False
+    assert ns.sysctl_state(None, False, 1, True) == {"exists": False, "writable": False, "value": "", "ok": True, "right": False}
+    assert ns.sysctl_state("4096\t87380  6291456\n", True, "4096 87380 6291456", False)["right"] is True
+
+
+def test_dpkg_status():
+    text = "kubelet\t1.36.1-1.1\thold ok installed\nkubeadm\t1.36.0-1.1\tinstall ok installed\ncurl\t\tunknown ok not-installed\n"
+    found = ns.parse_dpkg_status(text, ["kubelet", "kubeadm", "curl", "socat"])
+    assert found["kubelet"] == {"installed": True, "version": "1.36.1-1.1", "held": True}
+    assert found["kubeadm"] == {"installed": True, "version": "1.36.0-1.1", "held": False}
+    assert not found["curl"]["installed"] and not found["socat"]["installed"]
+
+
+def test_cluster_cidr_and_ca_hash():
+    manifest = "    - --cluster-cidr=10.244.0.0/16\n    - --cluster-name=kubernetes\n"
+    assert ns.cluster_cidr(manifest) == "10.244.0.0/16" and ns.cluster_cidr("") == ""
+    assert ns.pem_ca_hash((FIXTURES / "ca_rsa.crt").read_text()).startswith("sha256:")
+    with pytest.raises(ValueError):
+        ns.pem_ca_hash("not a certificate")
+
+
+def test_cgroup_v1_rule():
+    assert kr.cgroup_v1_rule("v1.36.1", "tmpfs", False)["blocked"] is True
+    assert kr.cgroup_v1_rule("v1.36.1", "tmpfs", True)["skip_system_verification"] is True
+    assert kr.cgroup_v1_rule("v1.36.1", "cgroup2fs", True) == {
+        "cgroup_v1": False, "refused": True, "blocked": False, "skip_system_verification": False, "fail_cgroup_v1_false": True}
+    assert kr.cgroup_v1_rule("v1.34.2", "tmpfs", False)["blocked"] is False
+    assert kr.cgroup_v1_rule("", "tmpfs", False)["refused"] is False
+
+
+def test_the_role_defaults_use_the_shared_cri_socket():
+    roles = pathlib.Path(__file__).resolve().parents[4] / "roles"
+    for role, name in (("control_plane", "control_plane_cri_socket"), ("worker", "worker_cri_socket")):
+        text = (roles / role / "defaults" / "main.yml").read_text()
+        assert "%s: %s\n" % (name, kr.cri_socket("containerd")) in text
+
+
+def _local(**params):
+    return ns.gather(params, ns.LocalIO(lambda argv: (127, "", "not run in unit tests")))
+
+
+def test_control_plane_read(tmp_path):
+    config = tmp_path / "kubeadm-config.yaml"
+    config.write_text("kind: InitConfiguration\n")
+    config.chmod(0o600)
+    node = _local(cgroup=True, kubeadm=True, kubeadm_path=str(tmp_path / "no-kubeadm"), files=[str(config)],
+                  admin_kubeconfig=True, admin_user="root")
+    assert node["kubeadm"]["version"] == "" and node["kubeadm"]["error"]
+    assert node["files"][str(config)].startswith(hashlib.sha1(b"kind: InitConfiguration\n").hexdigest() + " 600 ")
+    assert files_pending([{"path": str(config), "content": "kind: InitConfiguration\n", "mode": "0600"}], node["files"]) == []
+    assert (node["admin"]["conf"] != "") is pathlib.Path("/etc/kubernetes/admin.conf").is_file()
+    assert not node["admin"]["user_kubeconfig"] or node["admin"]["conf"]
+    assert node["cgroup"]
+
+
+def test_cni_and_worker_reads(tmp_path):
+    node = _local(cluster=True, files=[str(tmp_path / "cni-flannel.yaml")], kubelet=True)
+    assert node["files"] == {str(tmp_path / "cni-flannel.yaml"): "absent"}
+    assert node["cluster"]["initialized"] is pathlib.Path(ns.CONTROLLER_MANAGER_MANIFEST).exists()
+    assert node["kubelet"]["exists"] is pathlib.Path(ns.KUBELET_CONF).exists()
+
+
+def test_kubelet_conf_hash_matches_the_ca(tmp_path, monkeypatch):
+    pem = (FIXTURES / "ca_rsa.crt").read_text()
+    conf = "clusters:\n- cluster:\n    certificate-authority-data: %s\n    server: https://10.0.0.1:6443\n" % (
+        base64.b64encode(pem.encode()).decode())
+    monkeypatch.setattr(ns, "KUBELET_CONF", str(tmp_path / "kubelet.conf"))
+    (tmp_path / "kubelet.conf").write_text(conf)
+    node = _local(kubelet=True)
+    assert node["kubelet"]["ca_cert_hash"] == ns.pem_ca_hash(pem) and node["kubelet"]["error"] == ""
+
+
+def test_node_roles_read(tmp_path):
+    node = _local(system=True, swap=True, modules=["overlay", "br_netfilter"],
+                  module_evidence={"br_netfilter": "/proc/sys/net/bridge"},
+                  sysctls={"net.ipv4.ip_forward": 1}, packages=["bash"], services=["kubelet.service"],
+                  files=[str(tmp_path / "x")], paths=["/etc/apt/keyrings"], containerd_default_config=True)
+    assert node["cpus"] >= 1 and node["memory_mb"] > 0 and node["supported_releases"] == list(kr.SUPPORTED_RELEASES)
+    assert set(node["modules"].values()) <= set(ns.MODULE_STATES)
+    assert set(node["sysctls"]["net.ipv4.ip_forward"]) == {"exists", "writable", "value", "ok", "right"}
+    assert node["services"]["kubelet.service"] == {"enabled": "missing", "active": "missing"}
+    assert node["files"][str(tmp_path / "x")] == "absent" and parse_state("absent") is None
+    assert node["containerd_default_config"] == "" or isinstance(node["containerd_default_config"], str)
+    assert node["dev_kmsg"] in ("device", "other", "missing")
+
+
+def test_bad_options():
+    assert ns.options_error({"sysctls": {"../etc": 1}})
+    assert ns.options_error({"files": ["relative"]})
+    assert ns.options_error({"sysctls": {"net.ipv4.ip_forward": 1}, "files": ["/etc/x"]}) is None
