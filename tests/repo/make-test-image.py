@@ -45,7 +45,7 @@ def build(name, size_mb=0):
     files = [("kubelab-side-load-test.txt", b"side-loaded by kubelab.cluster tests\n")]
     if size_mb:
         seeded = random.Random(size_mb)
-        files.append(("kubelab-payload.bin", b"".join(seeded.randbytes(1024 * 1024) for _ in range(size_mb))))
+        files.append(("kubelab-payload.bin", b"".join(seeded.randbytes(1024 * 1024) for _chunk in range(size_mb))))
     layer_digest, layer = _blob(_tar_bytes(files))
     config_digest, config = _blob(json.dumps({
         "architecture": arch,
