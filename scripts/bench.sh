@@ -92,7 +92,6 @@ all:
         container_runtime_kubernetes_version: "1.36"
         control_plane_cluster_name: kubelab-bench
         control_plane_kubeconfig_dest: "$work/kubelab-bench-admin.conf"
-        cni_wait_for_nodes: true
         # The lab's nodes share this host's cgroups; Kubernetes 1.35+ refuses cgroup v1 unless allowed.
         control_plane_allow_cgroup_v1: true
         worker_allow_cgroup_v1: true

@@ -44,7 +44,10 @@ for unit in getty.target console-getty.service systemd-firstboot.service \
             sys-kernel-config.mount sys-kernel-debug.mount sys-kernel-tracing.mount; do
   ln -sf /dev/null "/etc/systemd/system/$unit"
 done
+# No machine identity in the image: each node gets its own at first boot. A copy left in
+# /var/lib/dbus/machine-id would be taken over by every node (the cloned-template problem).
 : > /etc/machine-id
+rm -f /var/lib/dbus/machine-id
 TRIM
 # apt sources with the same mirror, plus updates and security.
 cat > "$rootfs/etc/apt/sources.list" <<SRC

@@ -15,11 +15,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
 import base64
+import json
 import os
 import posixpath
 import pwd
 import re
 import shutil
+import socket
 import stat
 
 from ansible_collections.kubelab.cluster.plugins.module_utils.config_files import read_state
@@ -42,6 +44,8 @@ MODULE_STATES = ("loaded", "builtin", "present", "missing")
 
 _FSTAB_SWAP_RE = re.compile(r"^\s*[^#\s]\S*\s+\S+\s+swap\s")
 _CLUSTER_CIDR_RE = re.compile(r"--cluster-cidr=([^\s\"]*)")
+_MANIFEST_FLAG_RE = re.compile(r"^\s*-\s+--([A-Za-z0-9][A-Za-z0-9-]*)(?:=(.*))?$")
+APISERVER_MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
 # kubeadm prints `/sys/fs/cgroup` types the way `stat -f -c %T` names them.
 _FS_TYPE_NAMES = {"cgroup2": "cgroup2fs", "cgroup": "cgroupfs"}
 
@@ -189,6 +193,34 @@ def cluster_cidr(manifest_text):
     return ""
 
 
+def manifest_flags(manifest_text):
+    """``{flag: value}`` of the ``- --flag=value`` command lines of a static pod manifest (``""`` without a value)."""
+    flags = {}
+    for line in (manifest_text or "").splitlines():
+        match = _MANIFEST_FLAG_RE.match(line)
+        if match:
+            flags[match.group(1)] = (match.group(2) or "").strip().strip("'\"")
+    return flags
+
+
+def running_settings(apiserver_text, controller_manager_text):
+    """The kubeadm settings the control plane runs with, read from its static pod manifests.
+
+    ``pod_subnet``, ``service_subnet``, ``cluster_name``, ``bind_port``, ``advertise_address`` (``""``
+    where the manifest has no such flag), and ``apiserver_args``, every flag of kube-apiserver.
+    """
+    apiserver = manifest_flags(apiserver_text)
+    manager = manifest_flags(controller_manager_text)
+    return {
+        "pod_subnet": manager.get("cluster-cidr", ""),
+        "service_subnet": apiserver.get("service-cluster-ip-range") or manager.get("service-cluster-ip-range", ""),
+        "cluster_name": manager.get("cluster-name", ""),
+        "bind_port": apiserver.get("secure-port", ""),
+        "advertise_address": apiserver.get("advertise-address", ""),
+        "apiserver_args": apiserver,
+    }
+
+
 def pem_ca_hash(pem_text):
     """``sha256:<hex>`` of the first certificate of a PEM text (kubeadm's CA pin); raises ValueError."""
     try:
@@ -205,6 +237,100 @@ def admin_kubeconfig_current(admin_conf, user_home, user_config, dir_stat, confi
     return [dir_stat, config_stat] == wanted
 
 
+# Links the CNI, kube-proxy, Docker and VPNs create: their addresses are not the node's own.
+_VIRTUAL_LINK_RE = re.compile(r"^(lo|cni|flannel|cali|vxlan|tunl|kube-ipvs|docker|br-|veth|cilium|weave|virbr|tailscale|wg)")
+
+
+def node_addresses(addr_json, default_devs):
+    """The node's own addresses from ``ip -j addr show`` output.
+
+    Those of the links holding a default route (``default_devs``), else those of every link but
+    loopback and the virtual links of the CNI, kube-proxy and Docker (cni0 and flannel.1 carry pod
+    CIDR addresses on a running node). Global scope only; a text that is not JSON gives ``[]``.
+    """
+    try:
+        links = json.loads(addr_json or "[]")
+    except ValueError:
+        return []
+    found = []
+    for link in links if isinstance(links, list) else []:
+        name = link.get("ifname") or ""
+        if (name not in default_devs) if default_devs else _VIRTUAL_LINK_RE.match(name):
+            continue
+        for info in link.get("addr_info") or []:
+            if info.get("scope") == "global" and info.get("local") and info["local"] not in found:
+                found.append(info["local"])
+    return found
+
+
+def default_route_devs(route_json):
+    """The ``dev`` of each route in ``ip -j route show default`` output (``[]`` when none or not JSON)."""
+    try:
+        routes = json.loads(route_json or "[]")
+    except ValueError:
+        return []
+    return [route["dev"] for route in routes if isinstance(route, dict) and route.get("dev")] if isinstance(routes, list) else []
+
+
+def _identity(io):
+    devs = []
+    for family in ("-4", "-6"):
+        rc, out, _err = io.run(["ip", "-j", family, "route", "show", "default"])
+        devs.extend(dev for dev in (default_route_devs(out) if rc == 0 else []) if dev not in devs)
+    rc, out, _err = io.run(["ip", "-j", "addr", "show"])
+    return {
+        "machine_id": (io.read("/etc/machine-id") or "").strip(),
+        "product_uuid": (io.read("/sys/class/dmi/id/product_uuid") or "").strip().lower(),
+        "hostname": io.hostname(),
+        "addresses": node_addresses(out if rc == 0 else "", devs),
+    }
+
+
+def listening_sockets(tcp_texts):
+    """``{port: [socket inode, ...]}`` of the TCP sockets in LISTEN state in /proc/net/tcp and tcp6 texts."""
+    found = {}
+    for text in tcp_texts:
+        for line in (text or "").splitlines()[1:]:
+            fields = line.split()
+            if len(fields) < 10 or fields[3] != "0A" or ":" not in fields[1]:
+                continue
+            try:
+                port = int(fields[1].rsplit(":", 1)[1], 16)
+            except ValueError:
+                continue
+            found.setdefault(port, [])
+            if fields[9] not in found[port]:
+                found[port].append(fields[9])
+    return found
+
+
+def port_range(entry):
+    """``(first, last)`` of a ports entry: ``6443``, ``"6443"`` or ``"30000-32767"``. Raises ValueError."""
+    text = str(entry).strip()
+    first, _sep, last = text.partition("-")
+    first, last = int(first), int(last or first)
+    if not 0 < first <= last < 65536:
+        raise ValueError("%r is not a port or a port range" % (entry,))
+    return first, last
+
+
+def _ports(params, io):
+    sockets = listening_sockets([io.read("/proc/net/tcp"), io.read("/proc/net/tcp6")])
+    wanted = {}
+    for entry in params.get("ports") or []:
+        first, last = port_range(entry)
+        wanted[str(entry)] = sorted(port for port in sockets if first <= port <= last)
+    owners = io.socket_owners(set(inode for ports in wanted.values() for port in ports for inode in sockets[port]))
+    result = {}
+    for entry, ports in wanted.items():
+        holders = []
+        for port in ports:
+            names = sorted(set(owners.get(inode, "unknown process") for inode in sockets[port]))
+            holders.append({"port": port, "processes": names})
+        result[entry] = {"in_use": bool(holders), "listeners": holders}
+    return result
+
+
 def options_error(params):
     """A message for options that cannot be read as asked, or None."""
     for name, value in (params.get("sysctls") or {}).items():
@@ -215,11 +341,20 @@ def options_error(params):
     for path in params.get("files") or []:
         if not posixpath.isabs(path):
             return "files: %s is not an absolute path" % path
+    for entry in params.get("ports") or []:
+        try:
+            port_range(entry)
+        except ValueError:
+            return "ports: %r is not a port (6443) or a port range (30000-32767)" % (entry,)
     return None
 
 
+# A module without a /sys/module entry (built in, no parameters) is present when this path exists.
+MODULE_EVIDENCE = {"br_netfilter": "/proc/sys/net/bridge", "overlay": "/sys/module/overlay"}
+
+
 def _kernel_modules(params, io, container):
-    evidence = params.get("module_evidence") or {}
+    evidence = dict(MODULE_EVIDENCE, **(params.get("module_evidence") or {}))
     proc_modules = io.read("/proc/modules")
     builtin = io.read("/lib/modules/%s/modules.builtin" % io.kernel_release())
     states = {}
@@ -295,7 +430,7 @@ def gather(params, io):
     ``io`` has ``read(path)`` (text or None), ``read_bytes(path)``, ``exists(path)``, ``is_dir(path)``,
     ``is_char_device(path)``, ``writable(path)``, ``size(path)`` (None when absent), ``run(argv)``
     (``(rc, stdout, stderr)``, rc 127 for a missing command), ``which(name)``, ``cpus()``,
-    ``kernel_release()``, ``architecture()``, ``oom_lower()``, ``user(name)`` (``(home, uid, gid)``
+    ``kernel_release()``, ``hostname()``, ``socket_owners(inodes)``, ``architecture()``, ``oom_lower()``, ``user(name)`` (``(home, uid, gid)``
     or None), ``owner_mode(path)`` (``(uid, gid, permission bits)`` or None), ``apt_lists()`` and
     ``file_state(path)`` (the state line of :func:`config_files.read_state`).
     """
@@ -357,11 +492,19 @@ def gather(params, io):
         manifest = io.read(CONTROLLER_MANAGER_MANIFEST)
         ca_hash, error = _ca_hash(io.read(CLUSTER_CA))
         result["cluster"] = {"initialized": io.exists(CONTROLLER_MANAGER_MANIFEST), "cluster_cidr": cluster_cidr(manifest),
-                             "ca_cert_hash": ca_hash, "ca_error": error}
+                             "ca_cert_hash": ca_hash, "ca_error": error,
+                             "running": running_settings(io.read(APISERVER_MANIFEST), manifest)}
     if params.get("admin_kubeconfig"):
         result["admin"] = _admin(params, io)
     if params.get("kubelet"):
         result["kubelet"] = _kubelet(io)
+    if params.get("identity"):
+        result["identity"] = _identity(io)
+    if params.get("ports"):
+        result["ports"] = _ports(params, io)
+    if params.get("time_sync"):
+        rc, out, _err = io.run(["timedatectl", "show", "--property", "NTPSynchronized", "--value"])
+        result["time_sync"] = {"yes": "synchronized", "no": "not synchronized"}.get(out.strip(), "unknown") if rc == 0 else "unknown"
     return result
 
 
@@ -422,6 +565,36 @@ class LocalIO:
             return len(os.sched_getaffinity(0))
         except (AttributeError, OSError):
             return os.cpu_count() or 1
+
+    @staticmethod
+    def hostname():
+        return socket.gethostname()
+
+    @staticmethod
+    def socket_owners(inodes):
+        """``{inode: "name[pid]"}`` of the processes holding the given socket inodes (those this user may see)."""
+        owners = {}
+        if not inodes:
+            return owners
+        links = set("socket:[%s]" % inode for inode in inodes)
+        for pid in (name for name in os.listdir("/proc") if name.isdigit()):
+            try:
+                fds = os.listdir("/proc/%s/fd" % pid)
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    target = os.readlink("/proc/%s/fd/%s" % (pid, fd))
+                except OSError:
+                    continue
+                if target in links:
+                    try:
+                        with open("/proc/%s/comm" % pid) as handle:
+                            name = handle.read().strip()
+                    except (IOError, OSError):
+                        name = "?"
+                    owners[target[8:-1]] = "%s[%s]" % (name, pid)
+        return owners
 
     @staticmethod
     def kernel_release():

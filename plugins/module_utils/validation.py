@@ -450,3 +450,113 @@ def input_errors(provided, specs, groups, group_names, releases, spec_results=()
     _path_rules(out, settings)
     _misc_rules(out, settings)
     return out.errors
+
+
+def _duplicates(nodes, key, normalize=lambda value: value):
+    """``{value: [hosts]}`` for the non-empty identity values of ``key`` more than one node reports."""
+    seen = {}
+    for host in sorted(nodes):
+        value = normalize(((nodes[host] or {}).get("identity") or {}).get(key) or "")
+        if value:
+            seen.setdefault(value, []).append(host)
+    return {value: hosts for value, hosts in seen.items() if len(hosts) > 1}
+
+
+def node_errors(nodes, pod_subnet, service_subnet, check_ports=True):
+    """What the nodes' own state forbids, one line each (an empty list when all is well).
+
+    ``nodes``: host -> what kubelab.cluster.node_state read there: ``identity`` (``machine_id``,
+    ``product_uuid``, ``hostname``, ``addresses``), optionally ``ports`` (entry -> ``in_use``,
+    ``listeners``) and ``cluster``/``kubelet`` (whether the node already belongs to a cluster).
+    Nodes cloned from one template share their machine-id or product_uuid, which Kubernetes
+    expects unique per node; two nodes with one host name register as one Node; a node address
+    inside the pod or service network is routed away; a port kubeadm needs, held on a node that
+    is not in the cluster yet, makes kubeadm's preflight fail after the node was prepared
+    (``check_ports`` false leaves the ports to the caller: the doctor gives them rows of their own).
+    """
+    errors = []
+    fixes = {
+        "machine_id": ("/etc/machine-id", "on each clone run `rm /etc/machine-id && systemd-machine-id-setup` "
+                       "(Proxmox: or clone from a template whose /etc/machine-id is empty)"),
+        "product_uuid": ("product_uuid", "give each VM its own SMBIOS UUID (Proxmox: qm set <vmid> --smbios1 "
+                         "uuid=$(cat /proc/sys/kernel/random/uuid), then restart the VM)"),
+        "hostname": ("host name", "give each node its own name: hostnamectl set-hostname <name>"),
+    }
+    for key, (what, fix) in fixes.items():
+        for value, hosts in sorted(_duplicates(nodes, key, str.lower).items()):
+            errors.append("%s share one %s (%s): Kubernetes needs it unique per node; %s." % (
+                ", ".join(hosts), what, value, fix))
+    networks = []
+    for name, value in (("control_plane_pod_subnet", pod_subnet), ("control_plane_service_subnet", service_subnet)):
+        try:
+            networks.extend((name, network) for network in parse_cidrs(value))
+        except ValueError:
+            continue  # the inputs check reports a bad CIDR
+    for host in sorted(nodes):
+        for address in ((nodes[host] or {}).get("identity") or {}).get("addresses") or []:
+            try:
+                ip = ipaddress.ip_address(address.split("%", 1)[0])
+            except ValueError:
+                continue
+            for name, network in networks:
+                if ip.version == network.version and ip in network:
+                    errors.append("%s has the address %s inside %s (%s = %s): its traffic would be routed into the "
+                                  "cluster network. Choose a %s that holds no node address." % (
+                                      host, address, network, name, network, name))
+    for host in sorted(nodes) if check_ports else []:
+        node = nodes[host] or {}
+        member = (node.get("cluster") or {}).get("initialized") or (node.get("kubelet") or {}).get("exists")
+        for entry, state in sorted((node.get("ports") or {}).items()):
+            if member or not state.get("in_use"):
+                continue
+            held = "; ".join("%s by %s" % (item.get("port"), ", ".join(item.get("processes") or ["?"]))
+                             for item in state.get("listeners") or [])
+            errors.append("%s: port %s, which Kubernetes needs, is in use (%s) on a node that is not in the cluster "
+                          "yet; stop that process (or run playbooks/reset.yml if it is a leftover cluster)." % (
+                              host, entry, held))
+    return errors
+
+
+_RESET_WAY = ("kubeadm applies it only at init: set it back to %s, or rebuild the cluster with it "
+              "(playbooks/reset.yml, then site.yml; this deletes the cluster's workloads)")
+
+
+def _same_networks(wanted, running):
+    try:
+        return sorted(str(net) for net in parse_cidrs(wanted)) == sorted(str(net) for net in parse_cidrs(running))
+    except ValueError:
+        return str(wanted) == str(running)
+
+
+def drift(wanted, running):
+    """Settings the running control plane does not have, one message each (an empty list when none).
+
+    ``wanted``: ``pod_subnet``, ``service_subnet``, ``cluster_name``, ``bind_port``, ``advertise_address``
+    (``""``: kubeadm's choice) and ``apiserver_extra_args`` (name -> value), as the control_plane role's
+    variables say. ``running``: node_state's ``cluster.running``, read from the static pod manifests.
+    What a manifest does not show is not compared (an empty running value).
+    """
+    found = []
+    checks = [
+        ("control_plane_pod_subnet", "pod_subnet", "kube-controller-manager --cluster-cidr", _same_networks),
+        ("control_plane_service_subnet", "service_subnet", "kube-apiserver --service-cluster-ip-range", _same_networks),
+        ("control_plane_cluster_name", "cluster_name", "kube-controller-manager --cluster-name", None),
+        ("control_plane_bind_port", "bind_port", "kube-apiserver --secure-port", None),
+        ("control_plane_advertise_address", "advertise_address", "kube-apiserver --advertise-address", None),
+    ]
+    for variable, key, where, same in checks:
+        want, have = wanted.get(key), (running or {}).get(key) or ""
+        if want in (None, "") or have == "":
+            continue
+        if not (same(want, have) if same else str(want) == str(have)):
+            found.append("%s is %s, but the cluster runs %s (%s); %s." % (
+                variable, want, have, where, _RESET_WAY % have))
+    args = (running or {}).get("apiserver_args") or {}
+    if args:
+        for name, value in sorted((wanted.get("apiserver_extra_args") or {}).items()):
+            if args.get(name) != str(value):
+                found.append("control_plane_apiserver_extra_args %s=%s is not what kube-apiserver runs with (%s); "
+                             "kubeadm writes extra args at init: edit /etc/kubernetes/manifests/kube-apiserver.yaml on "
+                             "the control plane (the kubelet restarts it), or rebuild the cluster." % (
+                                 name, value, ("--%s=%s" % (name, args[name])) if name in args else "not set"))
+    return found

@@ -55,6 +55,7 @@ options:
   module_evidence:
     description:
       - Per module of O(modules), a path that exists when the module is there without a C(/sys/module) entry.
+      - Known already - V(br_netfilter) (C(/proc/sys/net/bridge)) and V(overlay); entries here add to them or replace them.
     type: dict
     default: {}
   sysctls:
@@ -120,6 +121,24 @@ options:
         trusts (null without it), with C(error) when that CA cannot be read.
     type: bool
     default: false
+  identity:
+    description:
+      - Report what must differ between the nodes of a cluster - C(/etc/machine-id), the DMI C(product_uuid) (empty
+        when the node has none or may not read it), the host name, and the node's own addresses (those of the links
+        holding a default route, else of every link but loopback and the CNI's, kube-proxy's and Docker's).
+    type: bool
+    default: false
+  ports:
+    description:
+      - TCP ports (V(6443)) or ranges (V(30000-32767)) to report as in use or free, with the processes listening
+        (C(name[pid])), read from C(/proc/net/tcp) and C(/proc/net/tcp6).
+    type: list
+    elements: str
+    default: []
+  time_sync:
+    description: Report whether systemd says the clock is synchronized (C(timedatectl show)).
+    type: bool
+    default: false
 seealso:
   - module: kubelab.cluster.config_files
   - plugin: kubelab.cluster.config_files_pending
@@ -132,8 +151,6 @@ EXAMPLES = r"""
     system: true
     swap: true
     modules: [overlay, br_netfilter]
-    module_evidence:
-      br_netfilter: /proc/sys/net/bridge
     sysctls:
       net.ipv4.ip_forward: 1
     packages: [conntrack, socat]
@@ -235,7 +252,10 @@ kubeadm:
   returned: when O(kubeadm)
   type: dict
 cluster:
-  description: C(initialized), C(cluster_cidr), C(ca_cert_hash) (null before kubeadm init), C(ca_error).
+  description:
+    - C(initialized), C(cluster_cidr), C(ca_cert_hash) (null before kubeadm init), C(ca_error), and C(running), what the
+      static pod manifests run with - C(pod_subnet), C(service_subnet), C(cluster_name), C(bind_port),
+      C(advertise_address), C(apiserver_args).
   returned: when O(cluster)
   type: dict
 admin:
@@ -248,6 +268,18 @@ kubelet:
   description: C(exists), C(ca_cert_hash), C(error) of C(/etc/kubernetes/kubelet.conf).
   returned: when O(kubelet)
   type: dict
+identity:
+  description: C(machine_id), C(product_uuid), C(hostname), C(addresses) (list of IP addresses).
+  returned: when O(identity)
+  type: dict
+ports:
+  description: Per entry of O(ports) - C(in_use) and C(listeners) (C(port) and C(processes) each).
+  returned: when O(ports)
+  type: dict
+time_sync:
+  description: V(synchronized), V(not synchronized) or V(unknown) (no timedatectl, or no systemd).
+  returned: when O(time_sync)
+  type: str
 """
 
 import os
@@ -286,6 +318,9 @@ def main():
             admin_kubeconfig=dict(type="bool", default=False),
             admin_user=dict(type="str", default="root"),
             kubelet=dict(type="bool", default=False),
+            identity=dict(type="bool", default=False),
+            ports=dict(type="list", elements="str", default=[]),
+            time_sync=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )

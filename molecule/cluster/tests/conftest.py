@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import shlex
 import subprocess
 
@@ -79,6 +80,21 @@ def host_results(report: dict, host: str) -> list[tuple[str, dict]]:
             if host in task.get("hosts", {}):
                 found.append((task["task"]["name"], task["hosts"][host]))
     return found
+
+
+def doctor_tables(report: dict) -> dict[str, dict[str, tuple[str, str]]]:
+    """preflight.yml's tables: node -> check -> (result, detail), parsed from the printed lines."""
+    printed = [result["msg"] for play in report.get("plays", []) for task in play.get("tasks", [])
+               if task["task"]["name"] == "Print one table per node"
+               for result in task["hosts"].values() if isinstance(result.get("msg"), list)]
+    tables, current = {}, None
+    for line in printed[-1] if printed else []:
+        if line and not line.startswith(" "):
+            current = tables.setdefault(line.split()[0], {})
+        elif line.strip() and current is not None and not line.split()[0] == "CHECK":
+            parts = re.split(r"\s{2,}", line.strip(), maxsplit=2)
+            current[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else "")
+    return tables
 
 
 def changed_total(report: dict) -> int:

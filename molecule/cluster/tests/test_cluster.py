@@ -21,6 +21,7 @@ from conftest import (
     WORKERS,
     ca_hash,
     changed_total,
+    doctor_tables,
     events,
     host_results,
     kubeconfig_dest,
@@ -163,16 +164,32 @@ def test_preflight_playbook_reports_every_node_and_changes_nothing(control_plane
     watched += [] if REAL_BINARIES else ["/etc/kubernetes/kubelab-double-state.json"]
     before = [control_plane.file(path).sha256sum for path in watched]
     rc, report, output = run_playbook("preflight.yml")
+    # A built cluster is fit: every node in the cluster, nothing that would stop a rerun of site.yml.
     assert rc == 0, output
     assert changed_total(report) == 0
-    tables = [result["msg"] for _task, result in host_results(report, CONTROL_PLANE) if "msg" in result
-              and isinstance(result["msg"], list)]
-    assert tables, output
-    table = tables[-1]
-    assert table[0].split() == ["NODE", "ROLE", "RESULT", "CHECK", "DETAIL"]
-    rows = {line.split()[0] for line in table[1:]}
-    assert rows == set(NODES), table
-    # On a built cluster kubeadm's checks find the running control plane and the joined workers.
-    assert any(line.startswith(CONTROL_PLANE) and "Port-6443" in line for line in table), table
-    assert any(line.startswith("cl-w1") and "FileAvailable--etc-kubernetes-kubelet.conf" in line for line in table)
+    tables = doctor_tables(report)
+    assert set(tables) == set(NODES), tables
+    for name, rows in tables.items():
+        assert {"os", "cpus/memory", "swap", "kernel modules", "kernel parameters", "cgroup", "time sync",
+                "runtime socket", "port 10250", "unique node", "kubeadm preflight"} <= set(rows), (name, rows)
+        assert not [check for check, (result, _detail) in rows.items() if result == "FAIL"], (name, rows)
+        assert rows["kubeadm preflight"][1].startswith("in the cluster already"), rows
+        assert rows["port 10250"][1].startswith("in use by the cluster") or rows["port 10250"][1] == "free", rows
+    assert tables[CONTROL_PLANE]["port 6443"][1].startswith("in use by the cluster"), tables[CONTROL_PLANE]
+    assert "port 30000-32767" in tables["cl-w1"]
     assert [control_plane.file(path).sha256sum for path in watched] == before
+
+
+def test_a_setting_the_running_cluster_cannot_take_is_reported_not_written(control_plane):
+    config = "/etc/kubernetes/kubeadm-config.yaml"
+    before = control_plane.file(config).sha256sum
+    rc, report, output = run_playbook("site.yml", "-e", "control_plane_pod_subnet=10.245.0.0/16")
+    assert rc == 0, output
+    assert changed_total(report) == 0, "the run changed something for a setting that cannot apply"
+    warnings = [result["msg"] for task, result in host_results(report, CONTROL_PLANE)
+                if task.endswith("Report settings the running control plane does not have")]
+    assert warnings, output
+    text = " ".join(warnings[0])
+    assert "control_plane_pod_subnet is 10.245.0.0/16, but the cluster runs 10.244.0.0/16" in text, text
+    assert "reset.yml" in text, text
+    assert control_plane.file(config).sha256sum == before, "the kubeadm config was rewritten as if it applied"

@@ -25,6 +25,7 @@ from conftest import (
     bash,
     ca_hash,
     changed_total,
+    doctor_tables,
     events,
     host_results,
     node,
@@ -140,14 +141,35 @@ def test_check_mode_on_nodes_without_kubeadm_reports_init_and_joins():
     assert_pre_init(CONTROL_PLANE)
 
 
-def test_a_leftover_listener_on_6443_stops_the_run_at_init():
+def _refused_by_the_nodes_check(rc, report, output):
+    """The run failed in the nodes' check with no change anywhere; returns its message."""
+    assert rc != 0, output
+    failures = [result for name in NODES for task, result in host_results(report, name)
+                if result.get("failed") and task.endswith("Refuse cloned nodes, node addresses inside the cluster "
+                                                          "networks and ports already held")]
+    assert failures, output
+    assert changed_total(report) == 0, "a node was changed before the refusal"
+    assert not any("Prepare every node" in play["play"]["name"] for play in report.get("plays", []) if play.get("tasks"))
+    return failures[0]["msg"]
+
+
+def test_a_leftover_listener_on_6443_is_refused_before_any_change_and_at_init():
     control_plane = node(CONTROL_PLANE)
     stray = control_plane.run("systemd-run --unit kubelab-test-stray-6443 python3 -m http.server 6443")
     assert stray.rc == 0, stray.stderr
     try:
         waited = bash(control_plane, "for i in $(seq 50); do ss -ltn | grep -q ':6443 ' && exit 0; sleep 0.1; done; exit 1")
         assert waited.rc == 0, "the stray listener did not start"
-        rc, report, output = run_playbook("site.yml")
+        # The doctor reports it, changing nothing; site.yml's nodes' check names the port and the process
+        # holding it, before anything is changed.
+        rc, report, output = run_playbook("preflight.yml")
+        assert rc != 0 and changed_total(report) == 0, output
+        result, detail = doctor_tables(report)[CONTROL_PLANE]["port 6443"]
+        assert result == "FAIL" and "python3[" in detail, (result, detail)
+        message = _refused_by_the_nodes_check(*run_playbook("site.yml"))
+        assert f"{CONTROL_PLANE}: port 6443" in message and "python3[" in message, message
+        # Past that check (skipped on purpose), kubeadm's own preflight refuses it at init.
+        rc, report, output = run_playbook("site.yml", "--skip-tags", "kubelab_validate")
         assert rc != 0, output
         failures = failed_results(report, CONTROL_PLANE)
         assert failures, output
@@ -168,6 +190,27 @@ def test_a_leftover_listener_on_6443_stops_the_run_at_init():
         assert REAL_BINARIES or not [e for e in events(control_plane) if e["event"] == "init"]
     finally:
         control_plane.run("systemctl stop kubelab-test-stray-6443")
+
+
+def test_nodes_cloned_with_one_machine_id_are_refused_before_any_change():
+    first, second = node(WORKERS[0]), node(WORKERS[1])
+    saved = second.file("/etc/machine-id").content_string
+    assert saved.strip() != first.file("/etc/machine-id").content_string.strip(), "the scenario's nodes share a machine-id"
+    copied = bash(second, "cat > /etc/machine-id <<'EOF'\n%s\nEOF" % first.file("/etc/machine-id").content_string.strip())
+    assert copied.rc == 0, copied.stderr
+    try:
+        rc, report, output = run_playbook("preflight.yml")
+        assert rc != 0 and changed_total(report) == 0, output
+        tables = doctor_tables(report)
+        for name in WORKERS:
+            result, detail = tables[name]["unique node"]
+            assert result == "FAIL" and "share one /etc/machine-id" in detail, (name, result, detail)
+        assert tables[CONTROL_PLANE]["unique node"][0] == "OK", tables[CONTROL_PLANE]
+        message = _refused_by_the_nodes_check(*run_playbook("site.yml"))
+        assert f"{WORKERS[0]}, {WORKERS[1]} share one /etc/machine-id" in message, message
+        assert "systemd-machine-id-setup" in message, message
+    finally:
+        bash(second, "cat > /etc/machine-id <<'EOF'\n%s\nEOF" % saved.strip())
 
 
 FOREIGN_KUBELET_CONF = r"""

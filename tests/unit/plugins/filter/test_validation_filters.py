@@ -10,6 +10,8 @@ from ansible_collections.kubelab.cluster.plugins.filter.cidr_overlaps import cid
 from ansible_collections.kubelab.cluster.plugins.filter.validation_errors import validation_errors
 from ansible_collections.kubelab.cluster.plugins.filter.validation_go_duration import validation_go_duration
 from ansible_collections.kubelab.cluster.plugins.filter.validation_kube_version import validation_kube_version
+from ansible_collections.kubelab.cluster.plugins.filter.validation_drift import validation_drift
+from ansible_collections.kubelab.cluster.plugins.filter.validation_node_errors import validation_node_errors
 
 RELEASES = ["1.30", "1.31", "1.36"]
 
@@ -114,3 +116,99 @@ def test_dual_stack_overlap_and_min_ttl():
     assert len(errors) == 2
     assert any("fd00::/56 overlaps" in e for e in errors)
     assert any("worker_token_min_ttl_left" in e for e in errors)
+
+
+def _node(machine_id="", product_uuid="", hostname="", addresses=()):
+    return {"machine_id": machine_id, "product_uuid": product_uuid, "hostname": hostname, "addresses": list(addresses)}
+
+
+def _reads(identities):
+    return {host: {"identity": identity} for host, identity in identities.items()}
+
+
+FIT = {
+    "cp1": _node("a" * 32, "4c4c4544-0001", "cp1", ["192.168.3.100"]),
+    "w1": _node("b" * 32, "4c4c4544-0002", "w1", ["192.168.3.101"]),
+    "w2": _node("c" * 32, "", "w2", ["192.168.3.102", "fd00::102"]),
+}
+
+
+def test_fit_nodes_pass():
+    assert validation_node_errors(_reads(FIT), "10.244.0.0/16", "10.96.0.0/12") == []
+
+
+@pytest.mark.parametrize("host, change, expected", [
+    ("w2", {"machine_id": "a" * 32}, "cp1, w2 share one /etc/machine-id (" + "a" * 32 + ")"),
+    ("w1", {"product_uuid": "4C4C4544-0001"}, "cp1, w1 share one product_uuid (4c4c4544-0001)"),
+    ("w1", {"hostname": "CP1"}, "cp1, w1 share one host name (cp1)"),
+    ("w1", {"addresses": ["10.244.3.7"]}, "w1 has the address 10.244.3.7 inside 10.244.0.0/16 (control_plane_pod_subnet"),
+    ("w2", {"addresses": ["10.96.0.10"]}, "w2 has the address 10.96.0.10 inside 10.96.0.0/12 (control_plane_service_subnet"),
+])
+def test_each_node_problem_is_named(host, change, expected):
+    nodes = {name: dict(node) for name, node in FIT.items()}
+    nodes[host].update(change)
+    errors = validation_node_errors(_reads(nodes), "10.244.0.0/16", "10.96.0.0/12")
+    assert len(errors) == 1 and errors[0].startswith(expected), errors
+
+
+def test_every_problem_at_once_and_empty_values_never_match():
+    nodes = {name: _node("d" * 32, "", "node", ["10.96.0.1"]) for name in ("a", "b")}
+    errors = validation_node_errors(_reads(nodes), "10.244.0.0/16", "10.96.0.0/12")
+    assert len(errors) == 4, errors  # machine-id, host name, two addresses; empty product_uuids are no match
+    assert validation_node_errors(_reads(nodes), "not a cidr", "also not") == [errors[0], errors[1]]
+
+
+HELD = {"in_use": True, "listeners": [{"port": 6443, "processes": ["python3[812]"]}]}
+FREE = {"in_use": False, "listeners": []}
+
+
+@pytest.mark.parametrize("read, refused", [
+    ({"ports": {"6443": HELD}, "cluster": {"initialized": False}}, True),    # leftover listener before init
+    ({"ports": {"6443": HELD}, "cluster": {"initialized": True}}, False),    # our own API server on a rerun
+    ({"ports": {"10250": HELD}, "kubelet": {"exists": True}}, False),         # a joined worker's kubelet
+    ({"ports": {"10250": HELD}, "kubelet": {"exists": False}}, True),
+    ({"ports": {"6443": FREE}, "cluster": {"initialized": False}}, False),
+])
+def test_ports_held_only_count_before_the_node_is_in_the_cluster(read, refused):
+    reads = _reads(FIT)
+    reads["cp1"].update(read)
+    errors = validation_node_errors(reads, "10.244.0.0/16", "10.96.0.0/12")
+    assert bool(errors) is refused, errors
+    if refused:
+        assert errors[0].startswith("cp1: port ") and "python3[812]" in errors[0] and "reset.yml" in errors[0]
+
+
+def test_ports_can_be_left_to_the_doctor():
+    reads = _reads(FIT)
+    reads["cp1"].update({"ports": {"6443": HELD}, "cluster": {"initialized": False}})
+    assert validation_node_errors(reads, "10.244.0.0/16", "10.96.0.0/12", False) == []
+
+
+RUNNING = {"pod_subnet": "10.244.0.0/16", "service_subnet": "10.96.0.0/12", "cluster_name": "kubelab",
+           "bind_port": "6443", "advertise_address": "192.168.3.100",
+           "apiserver_args": {"secure-port": "6443", "audit-log-maxage": "30"}}
+WANTED = {"pod_subnet": "10.244.0.0/16", "service_subnet": "10.96.0.0/12", "cluster_name": "kubelab",
+          "bind_port": "6443", "advertise_address": "", "apiserver_extra_args": {"audit-log-maxage": "30"}}
+
+
+def test_no_drift_when_the_cluster_runs_what_is_asked():
+    assert validation_drift(WANTED, RUNNING) == []
+    assert validation_drift(dict(WANTED, pod_subnet="10.244.0.0/16 "), RUNNING) == []
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"pod_subnet": "10.245.0.0/16"}, "control_plane_pod_subnet is 10.245.0.0/16, but the cluster runs 10.244.0.0/16"),
+    ({"service_subnet": "10.97.0.0/16"}, "control_plane_service_subnet is 10.97.0.0/16, but the cluster runs 10.96.0.0/12"),
+    ({"cluster_name": "lab2"}, "control_plane_cluster_name is lab2, but the cluster runs kubelab"),
+    ({"bind_port": "8443"}, "control_plane_bind_port is 8443, but the cluster runs 6443"),
+    ({"advertise_address": "10.0.0.9"}, "control_plane_advertise_address is 10.0.0.9, but the cluster runs 192.168.3.100"),
+    ({"apiserver_extra_args": {"audit-log-maxage": "60"}}, "control_plane_apiserver_extra_args audit-log-maxage=60 is not"),
+])
+def test_each_setting_that_cannot_take_effect_is_named_with_a_way_forward(change, expected):
+    found = validation_drift(dict(WANTED, **change), RUNNING)
+    assert len(found) == 1 and found[0].startswith(expected), found
+    assert "reset.yml" in found[0] or "kube-apiserver.yaml" in found[0]
+
+
+def test_what_the_manifests_do_not_show_is_not_compared():
+    assert validation_drift(dict(WANTED, cluster_name="other"), dict(RUNNING, cluster_name="")) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import pathlib
 
 import pytest
@@ -140,3 +141,123 @@ def test_bad_options():
     assert ns.options_error({"sysctls": {"../etc": 1}})
     assert ns.options_error({"files": ["relative"]})
     assert ns.options_error({"sysctls": {"net.ipv4.ip_forward": 1}, "files": ["/etc/x"]}) is None
+
+
+IPROUTE2 = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "iproute2"
+
+
+def test_node_addresses_follow_the_default_route():
+    """iproute2 6.1 output of a Debian 12 machine with Docker (eth0 with the default route, docker0)."""
+    addr = (IPROUTE2 / "host_addr.json").read_text()
+    devs = ns.default_route_devs((IPROUTE2 / "host_route_default.json").read_text())
+    assert devs == ["eth0"]
+    assert ns.node_addresses(addr, devs) == ["192.0.2.2", "fd00::2"]
+    # Without a default route: every link but loopback and the virtual ones (docker0 here).
+    assert ns.node_addresses(addr, []) == ["192.0.2.2", "fd00::2"]
+    assert ns.node_addresses("not json", ["eth0"]) == [] and ns.default_route_devs("") == []
+
+
+def test_node_addresses_skip_the_cni_links_of_a_running_node():
+    links = [
+        {"ifname": "lo", "addr_info": [{"family": "inet", "local": "127.0.0.1", "scope": "host"}]},
+        {"ifname": "ens18", "addr_info": [{"family": "inet", "local": "192.168.3.100", "scope": "global"},
+                                          {"family": "inet6", "local": "fe80::1", "scope": "link"}]},
+        {"ifname": "flannel.1", "addr_info": [{"family": "inet", "local": "10.244.0.0", "scope": "global"}]},
+        {"ifname": "cni0", "addr_info": [{"family": "inet", "local": "10.244.0.1", "scope": "global"}]},
+    ]
+    assert ns.node_addresses(json.dumps(links), []) == ["192.168.3.100"]
+
+
+def test_identity_read_on_this_machine():
+    node = ns.gather({"identity": True}, ns.LocalIO(lambda argv: (127, "", "not run in unit tests")))
+    identity = node["identity"]
+    assert set(identity) == {"machine_id", "product_uuid", "hostname", "addresses"}
+    machine_id = pathlib.Path("/etc/machine-id")
+    assert identity["machine_id"] == (machine_id.read_text().strip() if machine_id.exists() else "")
+    assert identity["hostname"] and identity["addresses"] == []  # `ip` is not run here
+
+
+PROC = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "proc"
+
+
+def test_listening_sockets_of_real_proc_net_tcp():
+    """Linux 6.x /proc/net/tcp and tcp6 captured with listeners on 2024, 6443 (IPv4) and 30080 (IPv6)."""
+    found = ns.listening_sockets([(PROC / "net_tcp.txt").read_text(), (PROC / "net_tcp6.txt").read_text()])
+    assert sorted(found) == [2024, 6443, 30080]
+    assert all(inodes and all(inode.isdigit() for inode in inodes) for inodes in found.values())
+
+
+class _PortsIO:
+    """The io of gather() with the captured /proc files and a fixed owner table."""
+
+    def __init__(self):
+        self.texts = {"/proc/net/tcp": (PROC / "net_tcp.txt").read_text(), "/proc/net/tcp6": (PROC / "net_tcp6.txt").read_text()}
+
+    def read(self, path):
+        return self.texts.get(path)
+
+    def socket_owners(self, inodes):
+        return {inode: "kube-apiserver[42]" for inode in inodes}
+
+
+def test_ports_and_ranges_in_use_name_their_processes():
+    found = ns.gather({"ports": ["6443", "30000-32767", "10250"]}, _PortsIO())["ports"]
+    assert found["6443"] == {"in_use": True, "listeners": [{"port": 6443, "processes": ["kube-apiserver[42]"]}]}
+    assert found["30000-32767"]["in_use"] and [item["port"] for item in found["30000-32767"]["listeners"]] == [30080]
+    assert found["10250"] == {"in_use": False, "listeners": []}
+
+
+@pytest.mark.parametrize("entry", ["0", "70000", "10-5", "http", "1-2-3"])
+def test_bad_ports_are_refused(entry):
+    assert "ports:" in ns.options_error({"ports": [entry]})
+
+
+# The layout kubeadm writes its static pod manifests in (v1.22 to v1.36 alike): the binary first, then one
+# `- --flag=value` line per flag under `command:`. Values here are this test's.
+APISERVER_MANIFEST = """apiVersion: v1
+kind: Pod
+metadata:
+  annotations:
+    kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint: 192.168.3.100:6443
+  labels:
+    component: kube-apiserver
+    tier: control-plane
+  name: kube-apiserver
+  namespace: kube-system
+spec:
+  containers:
+  - command:
+    - kube-apiserver
+    - --advertise-address=192.168.3.100
+    - --allow-privileged=true
+    - --enable-admission-plugins=NodeRestriction
+    - --secure-port=6443
+    - --service-cluster-ip-range=10.96.0.0/12,fd00:10:96::/108
+    - --audit-log-maxage=30
+    image: registry.k8s.io/kube-apiserver:v1.36.1
+    livenessProbe:
+      httpGet:
+        host: 192.168.3.100
+        port: 6443
+"""
+CONTROLLER_MANAGER_MANIFEST = """spec:
+  containers:
+  - command:
+    - kube-controller-manager
+    - --allocate-node-cidrs=true
+    - --cluster-cidr=10.244.0.0/16,fd00:10:244::/56
+    - --cluster-name=kubelab
+    - --service-cluster-ip-range=10.96.0.0/12,fd00:10:96::/108
+"""
+
+
+def test_running_settings_from_the_static_pod_manifests():
+    running = ns.running_settings(APISERVER_MANIFEST, CONTROLLER_MANAGER_MANIFEST)
+    assert running["pod_subnet"] == "10.244.0.0/16,fd00:10:244::/56"
+    assert running["service_subnet"] == "10.96.0.0/12,fd00:10:96::/108"
+    assert running["cluster_name"] == "kubelab" and running["bind_port"] == "6443"
+    assert running["advertise_address"] == "192.168.3.100"
+    assert running["apiserver_args"]["audit-log-maxage"] == "30"
+    assert "kube-apiserver" not in running["apiserver_args"], "the binary is no flag"
+    assert ns.running_settings(None, None) == {"pod_subnet": "", "service_subnet": "", "cluster_name": "",
+                                               "bind_port": "", "advertise_address": "", "apiserver_args": {}}
