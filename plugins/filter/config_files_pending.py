@@ -12,11 +12,11 @@ name: config_files_pending
 short_description: The files of a config_files list that the node does not have yet
 version_added: 0.1.0
 description:
-  - Compares the wanted files of a M(kubelab.cluster.config_files) list with the state a read-only probe printed on
+  - Compares the wanted files of a M(kubelab.cluster.config_files) list with the state M(kubelab.cluster.node_state) read on
     the node for each path, and returns the files that still have to be written.
   - A state is the line C(<sha1> <mode> <owner> <group> <uid> <gid>), as C(sha1sum) and C(stat -c '%a %U %G %u %g')
-    print it for a regular file; C(absent) or anything unparsable means the file is written.
-  - A role that already runs a probe can skip the module call entirely when nothing is pending, which saves one
+    give it for a regular file; C(absent) or anything unparsable means the file is written.
+  - A role that already read the node can skip the module call entirely when nothing is pending, which saves one
     round trip to the node per run.
 author:
   - kubelab.cluster maintainers (@kubelab)
@@ -28,7 +28,7 @@ options:
     elements: dict
     required: true
   states:
-    description: Path to state line, as printed on the node.
+    description: Path to state line, as M(kubelab.cluster.node_state) returns it in C(files).
     type: dict
     required: true
 seealso:
@@ -38,8 +38,8 @@ seealso:
 EXAMPLES = r"""
 - name: Write only what differs
   kubelab.cluster.config_files:
-    files: "{{ my_files | kubelab.cluster.config_files_pending(my_probe.files) }}"
-  when: my_files | kubelab.cluster.config_files_pending(my_probe.files) | length > 0
+    files: "{{ my_files | kubelab.cluster.config_files_pending(my_node.files) }}"
+  when: my_files | kubelab.cluster.config_files_pending(my_node.files) | length > 0
 """
 
 RETURN = r"""
