@@ -37,6 +37,7 @@ GROUP_VARIABLES = {
     "cluster": ("kubelab_cluster_group", "k8s_cluster"),
     "control_plane": ("kubelab_control_plane_group", "kube_control_plane"),
     "workers": ("kubelab_workers_group", "kube_workers"),
+    "app_nodes": ("kubelab_app_nodes_group", "kube_workers"),
 }
 
 
@@ -237,7 +238,7 @@ def _version_rules(out, settings, releases):
 
 def _group_rules(out, groups, group_names):
     members = {}
-    for key in ("cluster", "control_plane", "workers"):
+    for key in ("cluster", "control_plane", "workers", "app_nodes"):
         if key not in group_names:
             continue
         variable, default = GROUP_VARIABLES[key]
@@ -449,6 +450,8 @@ def input_errors(provided, specs, groups, group_names, releases, spec_results=()
     _duration_rules(out, settings)
     _path_rules(out, settings)
     _misc_rules(out, settings)
+    if "app" in settings:
+        _app_rules(out, settings["app"])
     return out.errors
 
 
@@ -560,3 +563,175 @@ def drift(wanted, running):
                              "the control plane (the kubelet restarts it), or rebuild the cluster." % (
                                  name, value, ("--%s=%s" % (name, args[name])) if name in args else "not set"))
     return found
+
+
+# Kubernetes object names (k8s.io/apimachinery validation): Service and container names are DNS-1035 labels,
+# namespaces DNS-1123 labels, Deployments DNS-1123 subdomains.
+DNS1035_RE = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+DNS1123_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DNS1123_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# An IANA service name, what a named targetPort must be.
+PORT_NAME_RE = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?=[a-z0-9])){0,14}$")
+IMAGE_RE = re.compile(r"^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?(:[0-9]+/[a-z0-9._/-]+)?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
+PROBE_HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
+
+
+def _port_number(value):
+    return not isinstance(value, bool) and str(value).isdigit() and 0 < int(value) < 65536
+
+
+def _node_port_range(text):
+    match = re.match(r"^([0-9]+)-([0-9]+)$", str(text))
+    if not match or not 0 < int(match.group(1)) <= int(match.group(2)) < 65536:
+        return None
+    return int(match.group(1)), int(match.group(2))
+
+
+def _int_or_percent(value):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        return (int(value), False) if int(value) >= 0 else None
+    match = re.match(r"^([0-9]+)%$", str(value))
+    return (int(match.group(1)), True) if match and int(match.group(1)) <= 100 else None
+
+
+def _app_service_rules(out, values, services, port_range):
+    if not isinstance(services, list):
+        return
+    names, node_ports = {}, {}
+    for index, entry in enumerate(services):
+        where = "app_services[%d]" % index
+        if not isinstance(entry, dict):
+            out.add("app", where, entry, "is not a mapping", "{name, type, port, target_port, node_port, external_name, external_ips}",
+                    "write the entry as a mapping")
+            continue
+        name = entry.get("name", "")
+        kind = entry.get("type", "ClusterIP")
+        names.setdefault(name, []).append(index)
+        if not (isinstance(name, str) and DNS1035_RE.match(name)):
+            out.add("app", where + ".name", name, "is not a valid Service name (the API server refuses it)",
+                    "a DNS-1035 label: lowercase letters, digits and '-', starting with a letter, at most 63 characters",
+                    "e.g. %s" % re.sub(r"[^a-z0-9-]+", "-", str(name).lower()).strip("-") or "webservice")
+        if kind not in SERVICE_TYPES:
+            out.add("app", where + ".type", kind, "is not a Service type", ", ".join(SERVICE_TYPES),
+                    "pick one of them (externalIPs are a list on any selector Service, not a type)")
+            continue
+        if kind == "ExternalName":
+            target = entry.get("external_name", "")
+            if not (isinstance(target, str) and DNS1123_SUBDOMAIN_RE.match(target.lower()) and len(target) <= 253):
+                out.add("app", where + ".external_name", target, "an ExternalName Service needs a DNS name to point at",
+                        "a DNS name such as mysql01.database.example", "set external_name")
+            for key in ("node_port", "external_ips"):
+                if entry.get(key):
+                    out.add("app", where + "." + key, entry[key], "does not apply to an ExternalName Service (it has no proxy)",
+                            "unset", "remove it, or make the Service a ClusterIP/NodePort one")
+            continue
+        if "external_name" in entry:
+            out.add("app", where + ".external_name", entry["external_name"], "only an ExternalName Service has one",
+                    "unset for type %s" % kind, "remove it, or set type: ExternalName")
+        if not _port_number(entry.get("port", 80)):
+            out.add("app", where + ".port", entry.get("port"), "is not a port", "1 to 65535", "e.g. port: 80")
+        target = entry.get("target_port", values.get("app_container_port", 5000))
+        if not (_port_number(target) or (isinstance(target, str) and PORT_NAME_RE.match(target))):
+            out.add("app", where + ".target_port", target, "is neither a port number nor a port name",
+                    "1 to 65535, or the name of a container port", "e.g. target_port: 5000")
+        node_port = entry.get("node_port")
+        if node_port not in (None, "", 0):
+            if kind not in ("NodePort", "LoadBalancer"):
+                out.add("app", where + ".node_port", node_port, "only NodePort and LoadBalancer Services have a node port",
+                        "unset for type %s" % kind, "remove it, or set type: NodePort")
+            elif port_range and not (_port_number(node_port) and port_range[0] <= int(node_port) <= port_range[1]):
+                out.add("app", where + ".node_port", node_port, "is outside the cluster's node port range (the API server refuses it)",
+                        "%d to %d (app_node_port_range)" % port_range, "pick a port in the range, or leave it unset to get one allocated")
+            else:
+                node_ports.setdefault(int(node_port), []).append(index)
+        ips = entry.get("external_ips") or []
+        if not isinstance(ips, list):
+            ips = [ips]
+        for address in ips:
+            try:
+                ipaddress.ip_address(str(address))
+            except ValueError:
+                out.add("app", where + ".external_ips", address, "is not an IP address", "IPv4 or IPv6 addresses the nodes receive traffic for",
+                        "e.g. external_ips: [192.0.2.10]")
+    for name, indexes in sorted(names.items(), key=lambda item: str(item[0])):
+        if len(indexes) > 1:
+            out.add("app", "app_services", name, "the name is used by entries %s" % ", ".join(map(str, indexes)),
+                    "one entry per Service name", "rename or merge the entries")
+    for port, indexes in sorted(node_ports.items()):
+        if len(indexes) > 1:
+            out.add("app", "app_services", port, "node port %d is given to entries %s (the API server refuses the second)"
+                    % (port, ", ".join(map(str, indexes))), "each node port once", "change or unset one of them")
+
+
+def _probe_rules(out, values, name):
+    probe = values.get(name)
+    if probe in (None, {}):
+        return
+    if not isinstance(probe, dict):
+        out.add("app", name, probe, "is not a probe mapping", "{} (no probe) or a Kubernetes probe: httpGet/tcpSocket/exec/grpc and timings",
+                "e.g. {httpGet: {path: /health, port: 5000}, initialDelaySeconds: 40}")
+        return
+    handlers = [key for key in PROBE_HANDLERS if key in probe]
+    if len(handlers) != 1:
+        out.add("app", name, probe, "a probe needs exactly one handler (it has %s)" % (", ".join(handlers) or "none"),
+                "one of %s" % ", ".join(PROBE_HANDLERS), "e.g. httpGet: {path: /health, port: 5000}")
+    for key in ("initialDelaySeconds", "periodSeconds", "timeoutSeconds", "successThreshold", "failureThreshold"):
+        value = probe.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            out.add("app", "%s.%s" % (name, key), value, "is not a whole number of seconds or tries", "an integer >= 0",
+                    "e.g. %s: 10" % key)
+
+
+def _app_rules(out, values):
+    for name, pattern, what in (("app_name", DNS1035_RE, "a DNS-1035 label (it names the container and the pods' label)"),
+                                ("app_deployment_name", DNS1123_SUBDOMAIN_RE, "a DNS-1123 subdomain"),
+                                ("app_namespace", DNS1123_LABEL_RE, "a DNS-1123 label")):
+        value = values.get(name)
+        if value is not None and not (isinstance(value, str) and pattern.match(value) and len(value) <= (63 if name != "app_deployment_name" else 253)):
+            out.add("app", name, value, "is not a valid Kubernetes name", what + ": lowercase letters, digits and '-'",
+                    "e.g. %s: webapp" % name)
+    image = values.get("app_image")
+    if image is not None and not (isinstance(image, str) and IMAGE_RE.match(image)):
+        out.add("app", "app_image", image, "is not an image reference", "[registry/]repository[:tag][@sha256:digest], lowercase",
+                "e.g. app_image: web-app:1.0")
+    replicas = values.get("app_replicas")
+    if replicas is not None and (isinstance(replicas, bool) or not str(replicas).isdigit()):
+        out.add("app", "app_replicas", replicas, "is not a number of pods", "an integer >= 0 (0 stops the app)", "e.g. app_replicas: 2")
+    port = values.get("app_container_port")
+    if port is not None and not _port_number(port):
+        out.add("app", "app_container_port", port, "is not a port", "1 to 65535", "e.g. app_container_port: 5000")
+    surge, unavailable = (_int_or_percent(values.get(key, 0)) for key in ("app_max_surge", "app_max_unavailable"))
+    for key, parsed in (("app_max_surge", surge), ("app_max_unavailable", unavailable)):
+        if key in values and parsed is None:
+            out.add("app", key, values[key], "is neither a number of pods nor a percentage", "an integer >= 0 or 'N%' (0-100)",
+                    "e.g. %s: 1" % key)
+    if surge is not None and unavailable is not None and surge[0] == 0 and unavailable[0] == 0 \
+            and "app_max_surge" in values and "app_max_unavailable" in values:
+        out.add("app", "app_max_surge", values["app_max_surge"], "with app_max_unavailable also 0 no rollout can make progress "
+                "(the API server refuses it)", "at least one of them above 0", "keep app_max_unavailable: 0 and set app_max_surge: 1")
+    timeout = values.get("app_wait_timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not str(timeout).isdigit() or int(timeout) <= 0):
+        out.add("app", "app_wait_timeout", timeout, "is not a positive number of seconds", "an integer above 0", "e.g. app_wait_timeout: 300")
+    env = values.get("app_env")
+    if isinstance(env, dict):
+        for key in env:
+            if not (isinstance(key, str) and re.match(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$", key)):
+                out.add("app", "app_env", key, "is not an environment variable name", "letters, digits, '_', '-', '.', not starting with a digit",
+                        "rename the variable")
+    for name in ("app_readiness_probe", "app_liveness_probe"):
+        _probe_rules(out, values, name)
+    port_range = _node_port_range(values.get("app_node_port_range", "30000-32767"))
+    if port_range is None:
+        out.add("app", "app_node_port_range", values.get("app_node_port_range"), "is not a port range", "FIRST-LAST, e.g. 30000-32767",
+                "set it to kube-apiserver's --service-node-port-range")
+    _app_service_rules(out, values, values.get("app_services"), port_range)
+
+
+def app_errors(values):
+    """Every problem of the app role's variables (``values``: name -> value), one line each."""
+    out = _Collector({})
+    _app_rules(out, values)
+    return out.errors

@@ -87,6 +87,17 @@ BAD_INVENTORIES = {
     "host_in_both": ((("cp1",), ("cp1", "w1")), "also in the control-plane group"),
     "no_control_plane": (((), ("w1", "w2")), "kubelab_control_plane_group"),
 }
+# playbooks/app.yml opens with the same check, for the app_image and app roles.
+APP_BAD = {
+    "app_state": ({"app_state": "running"}, "app_state"),
+    "app_replicas_type": ({"app_replicas": "two"}, "app_replicas"),
+    "app_name": ({"app_name": "WebApp"}, "app_name = 'WebApp'"),
+    "app_node_port": ({"app_services": [{"name": "web", "type": "NodePort", "node_port": 8080}]}, "node port range"),
+    "app_service_name": ({"app_services": [{"name": "externalIpAssignedService"}]}, "app_services[0].name"),
+    "app_pull_policy": ({"app_image_pull_policy": "Sometimes"}, "app_image_pull_policy"),
+    "app_nodes_group": ({"kubelab_app_nodes_group": "no_such_group"}, "kubelab_app_nodes_group"),
+    "app_image_list": ({"app_image_images": "web-app:1.0"}, "app_image_images"),
+}
 GOOD = {
     "defaults": {},
     "dual_stack": {"control_plane_pod_subnet": "10.244.0.0/16,fd00:10:244::/56",
@@ -96,13 +107,13 @@ GOOD = {
 }
 
 
-def _run(tmp, name, extra, inventory, tags=False):
+def _run(tmp, name, extra, inventory, tags=False, playbook="playbooks/site.yml"):
     path = tmp / ("%s.yml" % name)
     path.write_text(yaml.safe_dump(inventory), encoding="utf-8")
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg"),
                ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / ".venv" / "collections"),
                ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_FORCE_COLOR="0")
-    argv = [str(BIN / "ansible-playbook"), "playbooks/site.yml", "-i", str(path), "-e", json.dumps(extra)]
+    argv = [str(BIN / "ansible-playbook"), playbook, "-i", str(path), "-e", json.dumps(extra)]
     if tags:
         # Only the validation play: the later plays match no host of the limit.
         argv += ["--tags", "kubelab_validate", "--limit", "localhost"]
@@ -126,6 +137,7 @@ def runs(tmp_path_factory):
     jobs = {"bad:" + k: (v[0], _inventory(), False) for k, v in BAD.items()}
     jobs.update({"inv:" + k: ({}, _inventory(*v[0]), False) for k, v in BAD_INVENTORIES.items()})
     jobs.update({"good:" + k: (v, _inventory(), True) for k, v in GOOD.items()})
+    jobs.update({"app:" + k: (v[0], _inventory(), False, "playbooks/app.yml") for k, v in APP_BAD.items()})
     with ThreadPoolExecutor(max_workers=8) as pool:
         futures = {k: pool.submit(_run, tmp, k.replace(":", "_"), *v) for k, v in jobs.items()}
         return {k: f.result() for k, f in futures.items()}
@@ -135,11 +147,11 @@ def test_there_are_enough_bad_cases():
     assert len(BAD) + len(BAD_INVENTORIES) >= 30
 
 
-@pytest.mark.parametrize("case", sorted(["bad:" + k for k in BAD] + ["inv:" + k for k in BAD_INVENTORIES]))
+@pytest.mark.parametrize("case", sorted(["bad:" + k for k in BAD] + ["inv:" + k for k in BAD_INVENTORIES] + ["app:" + k for k in APP_BAD]))
 def test_bad_input_is_refused_by_the_validation_play(runs, case):
     rc, report = runs[case]
     kind, name = case.split(":")
-    needle = BAD[name][1] if kind == "bad" else BAD_INVENTORIES[name][1]
+    needle = {"bad": BAD, "app": APP_BAD}[kind][name][1] if kind in ("bad", "app") else BAD_INVENTORIES[name][1]
     assert rc != 0, report
     results = _host_tasks(report)
     assert not [r for r in results if r[1] in MANAGED], "a task ran on a managed host"

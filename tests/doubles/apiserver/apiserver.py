@@ -1,0 +1,2557 @@
+#!/usr/bin/env python
+"""A Kubernetes API-server TEST DOUBLE with a Deployment controller, scheduler and kubelet simulation.
+
+CI has no real cluster; this double answers what kubernetes.core (k8s, k8s_info) and the
+kubernetes Python client send, and refuses what a real kube-apiserver (v1.36) refuses.
+Standard library only, python >= 3.9, one file.  See README.md next to it for the CLI.
+
+What is imitated, and where the behaviour comes from
+----------------------------------------------------
+* Discovery: /version, /api, /api/v1, /apis, /apis/apps/v1 with APIResourceList entries
+  (name, singularName, namespaced, kind, verbs, shortNames, categories) as `kubectl get --raw`
+  shows them on a real server; /openapi/v2 and unknown paths answer 404 (the client copes).
+* Errors are metav1 Status objects (API conventions doc, "Response Status Kind"):
+  404 NotFound `deployments.apps "x" not found`, 409 AlreadyExists `... already exists`,
+  409 Conflict `Operation cannot be fulfilled on ...: the object has been modified; ...`,
+  422 Invalid `Kind "name" is invalid: field: Invalid value: ...` with details.causes,
+  400 BadRequest `field label not supported: x`, 415 UnsupportedMediaType, 401 Unauthorized.
+* Verbs: list (labelSelector =, ==, !=, in, notin, exists, !exists; fieldSelector on
+  metadata.name/namespace and the per-type fields the real server registers), get, create,
+  update (PUT, resourceVersion precondition), patch (strategic-merge with the merge keys of
+  the Go types, RFC 7386 merge patch, RFC 6902 JSON patch), delete, deletecollection,
+  ?dryRun=All on every write (validated and defaulted, nothing stored, nothing allocated).
+  A no-op write returns the stored object unchanged (same resourceVersion), as the real
+  server does.  metadata.generation bumps only on spec changes (Deployment, ReplicaSet, Pod).
+  A main-resource PUT/PATCH ignores status (status subresource semantics).
+* Defaulting: the SetDefaults_* functions of k8s.io/kubernetes/pkg/apis/{core,apps}/v1 for the
+  fields kubernetes.core sees (Deployment strategy/revisionHistoryLimit/progressDeadlineSeconds,
+  pod spec, containers, probes, Service type/ports/IP families/policies).
+* Validation (422), the messages of pkg/apis/core/validation and apps/validation:
+  metadata.name (DNS-1123 subdomain; DNS-1035 label for Services; DNS-1123 label for
+  Namespaces), label keys/values, Deployment selector required / not matching the template
+  labels / immutable, replicas >= 0, maxSurge and maxUnavailable both 0, percent > 100%,
+  revisionHistoryLimit/progressDeadlineSeconds/minReadySeconds >= 0, pod template
+  restartPolicy Always, containers required, container name (DNS-1123 label, unique) and
+  image required, imagePullPolicy values, duplicate container port names, port numbers 1-65535,
+  protocol values, Service type values, ports required, port names required when several,
+  duplicate port names, nodePort range / already allocated / forbidden for ClusterIP,
+  clusterIP in range / already allocated / may not change, ExternalName requires
+  spec.externalName, Pod spec updates restricted to images.
+* Service IP and nodePort allocation from --service-cidr / --node-port-range; the first
+  address of the CIDR belongs to the `kubernetes` Service in `default`.  Allocated values
+  are kept by later writes that omit them (the service REST "patchAllocatedValues" logic).
+* Controllers (one thread, tick 0.1 s, under the same lock as the HTTP handlers):
+  - Deployment controller, per the Deployment docs and pkg/controller/deployment:
+    one ReplicaSet per pod template (pod-template-hash label and name suffix, ownerReferences,
+    revision annotations), RollingUpdate (maxSurge rounds up, maxUnavailable rounds down,
+    NewRSNewReplicas / reconcileOldReplicaSets arithmetic), Recreate, revisionHistoryLimit,
+    status (observedGeneration, replicas, updatedReplicas, readyReplicas, availableReplicas,
+    unavailableReplicas; conditions Available and Progressing with reasons NewReplicaSetCreated,
+    FoundNewReplicaSet, ReplicaSetUpdated, NewReplicaSetAvailable, ProgressDeadlineExceeded).
+  - ReplicaSet controller: creates/deletes pods (`<rs>-<5 chars>`), events SuccessfulCreate.
+  - Garbage collector: dependents whose controller owner is gone are deleted (background).
+  - Scheduler: round-robin over Ready nodes whose NoSchedule/NoExecute taints are tolerated and
+    whose labels match nodeSelector; otherwise Pending with PodScheduled=False/Unschedulable
+    and a FailedScheduling event worded like kube-scheduler's.
+  - Kubelet: images from --images-file / --images-command (re-read on every pass that needs
+    them), names normalised like containerd (docker.io/library/..., :latest); events Scheduled,
+    Pulled `Container image "x" already present on machine`, Created, Started;
+    ErrImageNeverPull (`Container image "x" is not present with pull policy of Never`);
+    ErrImagePull then ImagePullBackOff when a pull is needed (no registry exists in the lab:
+    pull policy Always fails even for a present image, as it does on an offline kind node);
+    Running, Ready after the readiness probe's initialDelaySeconds, podIP 10.244.<node>.<n>,
+    graceful deletion (terminationGracePeriodSeconds, scaled).
+  - Endpoints controller: addresses / notReadyAddresses, ports resolved from targetPort
+    (number or container port name).
+* Traffic: every allocated nodePort is listened on at every node address; an HTTP GET answers
+  200 `double: <pod> <image>` round-robin over ready endpoints, 503 when none is ready (a real
+  kube-proxy would refuse or drop the connection instead).
+
+Not imitated / not known (deliberately)
+---------------------------------------
+* No container runs: no liveness probes, restarts, exit codes, real logs (pods/log returns one
+  line), resource limits, volumes, init-container execution (they count as completed at once).
+* No watch streaming (watch=true returns the current objects as ADDED events and ends), no
+  server-side apply (415), no managedFields, no admission webhooks, no RBAC, no quotas,
+  no limit/continue paging, no protobuf, no Table output.
+* Proportional scaling during a rollout is simplified; the hash values differ from the real
+  controller's (the format is the same); the order of strategic-merge list results is
+  "merge in place, append new" without $setElementOrder reordering.
+* Event message wording of kubelet versions differs slightly between releases; the messages
+  used here follow recent kubelets but were not checked against v1.36 byte for byte.
+* The exact rendering of struct values in some 422 messages (Go %#v) may differ in v1.36.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import argparse
+import copy
+import datetime
+import hashlib
+import ipaddress
+import json
+import os
+import random
+import re
+import secrets
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+K8S_VERSION = "v1.36.1"
+ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
+TICK = 0.1
+
+DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+DNS1123_SUBDOMAIN = DNS1123_LABEL + r"(\." + DNS1123_LABEL + r")*"
+DNS1035_LABEL = r"[a-z]([-a-z0-9]*[a-z0-9])?"
+LABEL_VALUE = r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?"
+QUALIFIED_NAME = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+MSG_SUBDOMAIN = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end "
+                 "with an alphanumeric character (e.g. 'example.com', regex used for validation is '%s')" % DNS1123_SUBDOMAIN)
+MSG_LABEL1123 = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an "
+                 "alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '%s')" % DNS1123_LABEL)
+MSG_LABEL1035 = ("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end "
+                 "with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '%s')" % DNS1035_LABEL)
+MSG_LABEL_VALUE = ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end "
+                   "with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '%s')" % LABEL_VALUE)
+MSG_QUALIFIED = ("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character "
+                 "(e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '%s')" % QUALIFIED_NAME)
+PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json")
+STATUS_SUBRESOURCE_KINDS = ("Deployment", "ReplicaSet", "Pod", "Service", "Namespace", "Node")
+
+
+def log(msg):
+    sys.stderr.write("%s apiserver-double: %s\n" % (time.strftime("%H:%M:%S"), msg))
+    sys.stderr.flush()
+
+
+def now_ts():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rand_suffix(n=5):
+    return "".join(random.choice(ALPHANUMS) for _i in range(n))
+
+
+def go_value(value):
+    """Render a value the way field.Invalid does (strings quoted, numbers bare, maps as Go %#v)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, dict):
+        return "map[string]string{%s}" % ", ".join("%s:%s" % (json.dumps(k), json.dumps(str(v))) for k, v in sorted(value.items()))
+    if isinstance(value, list):
+        return "[]string{%s}" % ", ".join(json.dumps(str(v)) for v in value)
+    return json.dumps(value)
+
+
+def go_selector(sel):
+    exprs = (sel or {}).get("matchExpressions")
+    labels = (sel or {}).get("matchLabels")
+    return "v1.LabelSelector{MatchLabels:%s, MatchExpressions:%s}" % (
+        go_value(labels) if labels else "map[string]string(nil)",
+        "[]v1.LabelSelectorRequirement(nil)" if not exprs else "[]v1.LabelSelectorRequirement{...}")
+
+
+def go_intstr(value):
+    if isinstance(value, str):
+        return 'intstr.IntOrString{Type:1, IntVal:0, StrVal:%s}' % json.dumps(value)
+    return 'intstr.IntOrString{Type:0, IntVal:%d, StrVal:""}' % value
+
+
+# --------------------------------------------------------------------------------------------
+# Errors (metav1.Status)
+# --------------------------------------------------------------------------------------------
+
+class ApiError(Exception):
+    def __init__(self, code, reason, message, details=None):
+        Exception.__init__(self, message)
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.details = details
+
+    def status(self):
+        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": self.message, "reason": self.reason, "code": self.code}
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+def qualified(res):
+    return res.plural + ("." + res.group if res.group else "")
+
+
+def not_found(res, name):
+    return ApiError(404, "NotFound", '%s "%s" not found' % (qualified(res), name),
+                    {"name": name, "group": res.group, "kind": res.plural} if res.group else {"name": name, "kind": res.plural})
+
+
+def bad_request(message):
+    return ApiError(400, "BadRequest", message)
+
+
+class FieldErrors:
+    """Collects field.ErrorList entries; raise_for() turns them into the 422 Status."""
+
+    def __init__(self):
+        self.items = []
+
+    def add(self, kind, field, detail="", value=None):
+        if kind == "Invalid":
+            msg = "Invalid value: %s" % go_value(value) + (": " + detail if detail else "")
+            reason = "FieldValueInvalid"
+        elif kind == "Required":
+            msg, reason = "Required value" + (": " + detail if detail else ""), "FieldValueRequired"
+        elif kind == "Duplicate":
+            msg, reason = "Duplicate value: %s" % go_value(value), "FieldValueDuplicate"
+        elif kind == "Forbidden":
+            msg, reason = "Forbidden: " + detail, "FieldValueForbidden"
+        elif kind == "NotSupported":
+            msg = "Unsupported value: %s: supported values: %s" % (go_value(value), ", ".join(json.dumps(v) for v in detail))
+            reason = "FieldValueNotSupported"
+        else:
+            raise ValueError(kind)
+        self.items.append((field, msg, reason))
+
+    def raise_for(self, res, name):
+        if not self.items:
+            return
+        text = ["%s: %s" % (f, m) for f, m, _r in self.items]
+        kind = res.kind + ("." + res.group if res.group else "")
+        message = '%s "%s" is invalid: %s' % (kind, name, text[0] if len(text) == 1 else "[" + ", ".join(text) + "]")
+        details = {"name": name, "kind": res.kind, "causes": [{"reason": r, "message": m, "field": f} for f, m, r in self.items]}
+        if res.group:
+            details["group"] = res.group
+        raise ApiError(422, "Invalid", message, details)
+
+
+# --------------------------------------------------------------------------------------------
+# Resources
+# --------------------------------------------------------------------------------------------
+
+class Res:
+    def __init__(self, group, version, plural, kind, namespaced, short, subs=(), categories=("all",)):
+        self.group, self.version, self.plural, self.kind = group, version, plural, kind
+        self.namespaced, self.short, self.subs, self.categories = namespaced, list(short), list(subs), list(categories)
+
+    @property
+    def api_version(self):
+        return self.group + "/" + self.version if self.group else self.version
+
+    def api_resources(self):
+        verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+        first = {"name": self.plural, "singularName": self.kind.lower(), "namespaced": self.namespaced, "kind": self.kind,
+                 "verbs": verbs, "storageVersionHash": hashlib.sha256(self.plural.encode()).hexdigest()[:11]}
+        if self.short:
+            first["shortNames"] = self.short
+        if self.categories:
+            first["categories"] = self.categories
+        out = [first]
+        for sub in self.subs:
+            entry = {"name": "%s/%s" % (self.plural, sub), "singularName": "", "namespaced": self.namespaced, "kind": self.kind,
+                     "verbs": ["get", "patch", "update"]}
+            if sub == "log":
+                entry["verbs"] = ["get"]
+            if sub == "scale":
+                entry.update(group="autoscaling", version="v1", kind="Scale")
+            out.append(entry)
+        return out
+
+
+RESOURCES = [
+    Res("", "v1", "namespaces", "Namespace", False, ["ns"], ["status"], ()),
+    Res("", "v1", "nodes", "Node", False, ["no"], ["status"], ()),
+    Res("", "v1", "pods", "Pod", True, ["po"], ["log", "status"]),
+    Res("", "v1", "services", "Service", True, ["svc"], ["status"]),
+    Res("", "v1", "endpoints", "Endpoints", True, ["ep"], ()),
+    Res("", "v1", "events", "Event", True, ["ev"], (), ()),
+    Res("", "v1", "configmaps", "ConfigMap", True, ["cm"], (), ()),
+    Res("apps", "v1", "deployments", "Deployment", True, ["deploy"], ["scale", "status"]),
+    Res("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"], ["scale", "status"]),
+]
+BY_PLURAL = {(r.group, r.plural): r for r in RESOURCES}
+BY_KIND = {r.kind: r for r in RESOURCES}
+
+FIELD_LABELS = {
+    "pods": ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork",
+             "status.phase", "status.podIP", "status.podIPs", "status.nominatedNodeName"),
+    "events": ("involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+               "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
+               "reportingComponent", "source", "type"),
+    "nodes": ("spec.unschedulable",),
+    "namespaces": ("status.phase",),
+    "replicasets": ("status.replicas",),
+    "services": ("spec.clusterIP", "spec.type"),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Selectors
+# --------------------------------------------------------------------------------------------
+
+def split_top(text):
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_label_selector(text):
+    """Parse the labels.Parse syntax; returns a list of (key, op, values)."""
+    reqs = []
+    for part in split_top(text or ""):
+        m = re.match(r"^(\S+)\s+(in|notin)\s*\((.*)\)$", part)
+        if m:
+            reqs.append((m.group(1), m.group(2), [v.strip() for v in m.group(3).split(",") if v.strip()]))
+            continue
+        m = re.match(r"^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$", part)
+        if m:
+            reqs.append((m.group(1), "!=" if m.group(2) == "!=" else "=", [m.group(3)]))
+            continue
+        m = re.match(r"^(!?)([A-Za-z0-9][-A-Za-z0-9_./]*)$", part)
+        if m:
+            reqs.append((m.group(2), "!" if m.group(1) else "exists", []))
+            continue
+        raise bad_request("unable to parse requirement: found '%s', expected: key, '=', '==', '!=', 'in', 'notin'" % part)
+    return reqs
+
+
+def labels_match(reqs, labels):
+    labels = labels or {}
+    for key, op, values in reqs:
+        if op == "=" and labels.get(key) != values[0]:
+            return False
+        if op == "!=" and labels.get(key) == values[0]:
+            return False
+        if op == "in" and labels.get(key) not in values:
+            return False
+        if op == "notin" and key in labels and labels[key] in values:
+            return False
+        if op == "exists" and key not in labels:
+            return False
+        if op == "!" and key in labels:
+            return False
+    return True
+
+
+def selector_reqs(sel):
+    """metav1.LabelSelector -> requirements."""
+    reqs = [(k, "=", [v]) for k, v in ((sel or {}).get("matchLabels") or {}).items()]
+    for expr in (sel or {}).get("matchExpressions") or []:
+        op = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}.get(expr.get("operator"), "in")
+        reqs.append((expr.get("key"), op, expr.get("values") or []))
+    return reqs
+
+
+def dig(obj, dotted):
+    cur = obj
+    for part in dotted.split("."):
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(part)
+    return cur
+
+
+def parse_field_selector(res, text):
+    reqs = []
+    for part in split_top(text or ""):
+        m = re.match(r"^([^=!]+)(==|=|!=)(.*)$", part)
+        if not m:
+            raise bad_request("invalid selector: '%s'; can't understand '%s'" % (text, part))
+        field = m.group(1).strip()
+        if field not in ("metadata.name", "metadata.namespace") and field not in FIELD_LABELS.get(res.plural, ()):
+            raise bad_request("field label not supported: %s" % field)
+        reqs.append((field, m.group(2) != "!=", m.group(3).strip()))
+    return reqs
+
+
+def field_value(obj, field):
+    if field == "source":
+        field = "source.component"
+    if field == "status.podIPs":
+        field = "status.podIP"
+    value = dig(obj, field)
+    if value is None:
+        return "false" if field in ("spec.unschedulable", "spec.hostNetwork") else ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Patches
+# --------------------------------------------------------------------------------------------
+
+def merge_key(path, key):
+    """The patchMergeKey of the Go types for the list under `key` at `path` (None = replace)."""
+    if key in ("containers", "initContainers", "ephemeralContainers", "env", "volumes", "imagePullSecrets",
+               "resourceClaims", "resizePolicy"):
+        return "name"
+    if key == "ports":
+        if path and path[-1] in ("containers", "initContainers", "ephemeralContainers"):
+            return "containerPort"
+        if path == ("spec",):
+            return "port"
+        return None
+    if key == "volumeMounts":
+        return "mountPath"
+    if key == "volumeDevices":
+        return "devicePath"
+    if key == "hostAliases":
+        return "ip"
+    if key == "conditions":
+        return "type"
+    if key == "ownerReferences":
+        return "uid"
+    if key == "topologySpreadConstraints":
+        return "topologyKey"
+    return None
+
+
+def strategic_merge(orig, patch, path=()):
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    if patch.get("$patch") == "replace":
+        out = {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+        return out
+    if patch.get("$patch") == "delete":
+        return None
+    out = copy.deepcopy(orig) if isinstance(orig, dict) else {}
+    retain = patch.get("$retainKeys")
+    for key, value in patch.items():
+        if key.startswith("$setElementOrder/") or key in ("$retainKeys", "$patch"):
+            continue
+        if key.startswith("$deleteFromPrimitiveList/"):
+            real = key.split("/", 1)[1]
+            out[real] = [v for v in out.get(real) or [] if v not in value]
+            continue
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict):
+            merged = strategic_merge(out.get(key), value, path + (key,))
+            if merged is None:
+                out.pop(key, None)
+            else:
+                out[key] = merged
+        elif isinstance(value, list):
+            mkey = merge_key(path, key)
+            if key == "finalizers":
+                cur = list(out.get(key) or [])
+                out[key] = cur + [v for v in value if v not in cur]
+            elif mkey is None or any(isinstance(v, dict) and v.get("$patch") == "replace" for v in value):
+                out[key] = [copy.deepcopy(v) for v in value if not (isinstance(v, dict) and v.get("$patch") == "replace")]
+            else:
+                out[key] = merge_list(out.get(key), value, mkey, path + (key,))
+        else:
+            out[key] = value
+    if retain is not None:
+        out = {k: v for k, v in out.items() if k in retain}
+    return out
+
+
+def merge_list(orig, patch, mkey, path):
+    result = [copy.deepcopy(v) for v in orig or []]
+    for item in patch:
+        if not isinstance(item, dict) or mkey not in item:
+            raise ApiError(422, "Invalid", "map: %s does not contain declared merge key: %s" % (go_value(item), mkey))
+        idx = next((i for i, cur in enumerate(result) if isinstance(cur, dict) and cur.get(mkey) == item[mkey]), None)
+        if item.get("$patch") == "delete":
+            if idx is not None:
+                result.pop(idx)
+            continue
+        if idx is None:
+            result.append(strategic_merge({}, item, path))
+        else:
+            result[idx] = strategic_merge(result[idx], item, path)
+    return result
+
+
+def json_merge(orig, patch):
+    """RFC 7386."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = copy.deepcopy(orig) if isinstance(orig, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = json_merge(out.get(key), value)
+    return out
+
+
+def _pointer(doc, pointer):
+    if pointer == "":
+        return None, None
+    if not pointer.startswith("/"):
+        raise ApiError(422, "Invalid", "invalid JSON pointer: %s" % pointer)
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
+    cur = doc
+    for part in parts[:-1]:
+        if isinstance(cur, list):
+            try:
+                cur = cur[int(part)]
+            except (ValueError, IndexError):
+                raise ApiError(422, "Invalid", "doc is missing path: %s" % pointer)
+        elif isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        else:
+            raise ApiError(422, "Invalid", "doc is missing path: %s" % pointer)
+    return cur, parts[-1]
+
+
+def _index(container, part, pointer, adding=False):
+    if part == "-" and adding:
+        return len(container)
+    try:
+        idx = int(part)
+    except ValueError:
+        raise ApiError(422, "Invalid", "doc is missing path: %s" % pointer)
+    if idx < 0 or idx > len(container) - (0 if adding else 1):
+        raise ApiError(422, "Invalid", "doc is missing path: %s: invalid index referenced" % pointer)
+    return idx
+
+
+def _get(doc, pointer):
+    parent, last = _pointer(doc, pointer)
+    if parent is None and last is None:
+        return doc
+    if isinstance(parent, list):
+        return parent[_index(parent, last, pointer)]
+    if not isinstance(parent, dict) or last not in parent:
+        raise ApiError(422, "Invalid", "doc is missing path: %s" % pointer)
+    return parent[last]
+
+
+def _remove(doc, pointer):
+    parent, last = _pointer(doc, pointer)
+    if isinstance(parent, list):
+        return parent.pop(_index(parent, last, pointer))
+    if not isinstance(parent, dict) or last not in parent:
+        raise ApiError(422, "Invalid", "doc is missing path: %s" % pointer)
+    return parent.pop(last)
+
+
+def _add(doc, pointer, value):
+    parent, last = _pointer(doc, pointer)
+    if parent is None and last is None:
+        return value
+    if isinstance(parent, list):
+        parent.insert(_index(parent, last, pointer, adding=True), value)
+    elif isinstance(parent, dict):
+        parent[last] = value
+    else:
+        raise ApiError(422, "Invalid", "doc is missing path: %s" % pointer)
+    return doc
+
+
+def json_patch(doc, ops):
+    """RFC 6902."""
+    if not isinstance(ops, list):
+        raise bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+    doc = copy.deepcopy(doc)
+    for op in ops:
+        kind, path = op.get("op"), op.get("path", "")
+        if kind == "add":
+            doc = _add(doc, path, copy.deepcopy(op.get("value")))
+        elif kind == "remove":
+            _remove(doc, path)
+        elif kind == "replace":
+            _get(doc, path)
+            if path == "":
+                doc = copy.deepcopy(op.get("value"))
+            else:
+                _remove(doc, path)
+                doc = _add(doc, path, copy.deepcopy(op.get("value")))
+        elif kind == "move":
+            value = _remove(doc, op.get("from", ""))
+            doc = _add(doc, path, value)
+        elif kind == "copy":
+            doc = _add(doc, path, copy.deepcopy(_get(doc, op.get("from", ""))))
+        elif kind == "test":
+            if _get(doc, path) != op.get("value"):
+                raise ApiError(422, "Invalid", "testing value %s failed: test failed" % path)
+        else:
+            raise ApiError(422, "Invalid", "Unexpected kind: %s" % kind)
+    return doc
+
+
+# --------------------------------------------------------------------------------------------
+# Images
+# --------------------------------------------------------------------------------------------
+
+def normalize_image(ref):
+    """Normalise like containerd/kubelet (docker/reference ParseNormalizedNamed + TagNameOnly)."""
+    ref = ref.strip()
+    name, _sep, digest = ref.partition("@")
+    slash, colon = name.rfind("/"), name.rfind(":")
+    tag = None
+    if colon > slash:
+        name, tag = name[:colon], name[colon + 1:]
+    first = name.split("/")[0]
+    if "/" not in name or ("." not in first and ":" not in first and first != "localhost"):
+        name = "docker.io/" + name
+    if name.startswith("docker.io/") and name.count("/") == 1:
+        name = "docker.io/library/" + name[len("docker.io/"):]
+    if digest:
+        return name + (":" + tag if tag else "") + "@" + digest
+    return name + ":" + (tag or "latest")
+
+
+def default_pull_policy(image):
+    name = image.partition("@")[0]
+    if "@" in image:
+        return "IfNotPresent"
+    slash, colon = name.rfind("/"), name.rfind(":")
+    if colon <= slash or name[colon + 1:] == "latest":
+        return "Always"
+    return "IfNotPresent"
+
+
+class ImageSource:
+    """Which images each node's containerd holds (None = every image is present)."""
+
+    def __init__(self, path=None, command=None):
+        self.path, self.command = path, command
+        self.cache, self.refreshing = {}, set()
+
+    def has(self, node, image):
+        images = self.images(node)
+        if images is None:
+            return True
+        want = normalize_image(image)
+        return want in images or want.partition("@")[0] in images
+
+    def images(self, node):
+        """The node's image set.  The file is re-read when older than 0.3 s; the command runs at most once a
+        second per node, in a helper thread once a first answer exists, so the API lock is not held meanwhile."""
+        if not self.path and not self.command:
+            return None
+        cached = self.cache.get(node)
+        age = time.monotonic() - cached[0] if cached else None
+        if self.path:
+            if age is None or age >= 0.3:
+                self.cache[node] = (time.monotonic(), self._normalised(self._read_file(node)))
+            return self.cache[node][1]
+        if age is None:
+            self.cache[node] = (time.monotonic(), self._normalised(self._run(node)))
+        elif age >= 1.0 and node not in self.refreshing:
+            self.refreshing.add(node)
+            threading.Thread(target=self._refresh, args=(node,), daemon=True).start()
+        return self.cache[node][1]
+
+    def _refresh(self, node):
+        try:
+            self.cache[node] = (time.monotonic(), self._normalised(self._run(node)))
+        finally:
+            self.refreshing.discard(node)
+
+    def _read_file(self, node):
+        try:
+            with open(self.path) as handle:
+                return json.load(handle).get(node) or []
+        except (OSError, ValueError, AttributeError) as exc:
+            log("cannot read images file %s: %s" % (self.path, exc))
+            return []
+
+    def _run(self, node):
+        cmd = self.command.replace("{node}", node)
+        try:
+            out = subprocess.run(shlex.split(cmd), capture_output=True, text=True, timeout=20, check=False)
+        except (OSError, subprocess.SubprocessError) as exc:
+            log("images command failed for %s: %s" % (node, exc))
+            return []
+        if out.returncode != 0:
+            log("images command for %s exited %d: %s" % (node, out.returncode, out.stderr.strip()[:300]))
+        return [line for line in out.stdout.splitlines() if line.strip() and not line.startswith("sha256:")]
+
+    @staticmethod
+    def _normalised(refs):
+        result = set()
+        for ref in refs:
+            norm = normalize_image(ref)
+            result.add(norm)
+            result.add(norm.partition("@")[0])
+        return result
+
+
+# --------------------------------------------------------------------------------------------
+# Defaulting (pkg/apis/core/v1/defaults.go, pkg/apis/apps/v1/defaults.go)
+# --------------------------------------------------------------------------------------------
+
+def default_probe(probe):
+    if not isinstance(probe, dict):
+        return
+    probe.setdefault("timeoutSeconds", 1)
+    probe.setdefault("periodSeconds", 10)
+    probe.setdefault("successThreshold", 1)
+    probe.setdefault("failureThreshold", 3)
+    if isinstance(probe.get("httpGet"), dict):
+        probe["httpGet"].setdefault("path", "/")
+        probe["httpGet"].setdefault("scheme", "HTTP")
+
+
+def default_container(ctr):
+    if not isinstance(ctr, dict):
+        return
+    ctr.setdefault("terminationMessagePath", "/dev/termination-log")
+    ctr.setdefault("terminationMessagePolicy", "File")
+    if isinstance(ctr.get("image"), str) and ctr["image"]:
+        ctr.setdefault("imagePullPolicy", default_pull_policy(ctr["image"]))
+    ctr.setdefault("resources", {})
+    for port in ctr.get("ports") or []:
+        if isinstance(port, dict):
+            port.setdefault("protocol", "TCP")
+    for env in ctr.get("env") or []:
+        ref = (env.get("valueFrom") or {}).get("fieldRef") if isinstance(env, dict) else None
+        if isinstance(ref, dict):
+            ref.setdefault("apiVersion", "v1")
+    for key in ("livenessProbe", "readinessProbe", "startupProbe"):
+        default_probe(ctr.get(key))
+
+
+def default_pod_spec(spec):
+    if not isinstance(spec, dict):
+        return
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("securityContext", {})
+    for key in ("containers", "initContainers"):
+        for ctr in spec.get(key) or []:
+            default_container(ctr)
+
+
+def default_object(res, obj):
+    kind = res.kind
+    spec = obj.get("spec")
+    if kind == "Deployment":
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("replicas", 1)
+        strategy = spec.setdefault("strategy", {})
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            ru = strategy.setdefault("rollingUpdate", {})
+            ru.setdefault("maxUnavailable", "25%")
+            ru.setdefault("maxSurge", "25%")
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault("progressDeadlineSeconds", 600)
+        default_pod_spec((spec.get("template") or {}).get("spec"))
+    elif kind == "ReplicaSet":
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("replicas", 1)
+        default_pod_spec((spec.get("template") or {}).get("spec"))
+    elif kind == "Pod":
+        spec = obj.setdefault("spec", {})
+        default_pod_spec(spec)
+        spec.setdefault("serviceAccountName", "default")
+        spec.setdefault("serviceAccount", spec["serviceAccountName"])
+        spec.setdefault("enableServiceLinks", True)
+        spec.setdefault("priority", 0)
+        spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+        tols = spec.setdefault("tolerations", [])
+        for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):  # DefaultTolerationSeconds admission
+            if not any(isinstance(t, dict) and t.get("key") == key and t.get("effect") in (None, "", "NoExecute") for t in tols):
+                tols.append({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300})
+        obj.setdefault("status", {}).setdefault("phase", "Pending")
+    elif kind == "Service":
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("type", "ClusterIP")
+        spec.setdefault("sessionAffinity", "None")
+        for port in spec.get("ports") or []:
+            if isinstance(port, dict):
+                port.setdefault("protocol", "TCP")
+                if "port" in port:
+                    port.setdefault("targetPort", port["port"])
+        if spec["type"] in ("NodePort", "LoadBalancer"):
+            spec.setdefault("externalTrafficPolicy", "Cluster")
+        if spec["type"] == "LoadBalancer":
+            spec.setdefault("allocateLoadBalancerNodePorts", True)
+        if spec["type"] != "ExternalName":
+            spec.setdefault("internalTrafficPolicy", "Cluster")
+        obj.setdefault("status", {}).setdefault("loadBalancer", {})
+    elif kind == "Namespace":
+        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+        obj.setdefault("status", {}).setdefault("phase", "Active")
+        obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
+    elif kind == "Event":
+        obj.setdefault("reportingComponent", "")
+        obj.setdefault("reportingInstance", "")
+    del spec
+
+
+# --------------------------------------------------------------------------------------------
+# Validation (pkg/apis/core/validation, pkg/apis/apps/validation)
+# --------------------------------------------------------------------------------------------
+
+def _full(regex, text):
+    return isinstance(text, str) and re.fullmatch(regex, text) is not None
+
+
+def validate_name(errs, res, name):
+    if res.kind == "Service":
+        if not _full(DNS1035_LABEL, name) or len(name) > 63:
+            errs.add("Invalid", "metadata.name", MSG_LABEL1035, name)
+    elif res.kind == "Namespace":
+        if not _full(DNS1123_LABEL, name) or len(name) > 63:
+            errs.add("Invalid", "metadata.name", MSG_LABEL1123, name)
+    elif not _full(DNS1123_SUBDOMAIN, name) or len(name) > 253:
+        errs.add("Invalid", "metadata.name", MSG_SUBDOMAIN, name)
+
+
+def validate_labels(errs, labels, field):
+    if labels is None:
+        return
+    if not isinstance(labels, dict):
+        errs.add("Invalid", field, "must be a map", labels)
+        return
+    for key, value in labels.items():
+        prefix, _sep, name = key.rpartition("/")
+        if not _full(QUALIFIED_NAME, name) or len(name) > 63 or (prefix and not _full(DNS1123_SUBDOMAIN, prefix)):
+            errs.add("Invalid", field, MSG_QUALIFIED, key)
+        if not isinstance(value, str) or not _full(LABEL_VALUE, value) or len(value) > 63:
+            errs.add("Invalid", field, MSG_LABEL_VALUE, value)
+
+
+def validate_port_number(errs, field, value, required=True):
+    if value is None or value == 0:
+        if required:
+            errs.add("Required", field)
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
+        errs.add("Invalid", field, "must be between 1 and 65535, inclusive", value)
+
+
+def validate_protocol(errs, field, value):
+    if value not in ("TCP", "UDP", "SCTP"):
+        errs.add("NotSupported", field, ["SCTP", "TCP", "UDP"], value)
+
+
+def validate_containers(errs, containers, field, required=True):
+    if not containers:
+        if required:
+            errs.add("Required", field)
+        return
+    seen, port_names = set(), set()
+    for i, ctr in enumerate(containers):
+        base = "%s[%d]" % (field, i)
+        if not isinstance(ctr, dict):
+            errs.add("Invalid", base, "must be an object", ctr)
+            continue
+        name = ctr.get("name")
+        if not name:
+            errs.add("Required", base + ".name")
+        elif not _full(DNS1123_LABEL, name) or len(name) > 63:
+            errs.add("Invalid", base + ".name", MSG_LABEL1123, name)
+        elif name in seen:
+            errs.add("Duplicate", base + ".name", value=name)
+        seen.add(name)
+        if not ctr.get("image"):
+            errs.add("Required", base + ".image")
+        policy = ctr.get("imagePullPolicy")
+        if policy not in (None, "Always", "IfNotPresent", "Never"):
+            errs.add("NotSupported", base + ".imagePullPolicy", ["Always", "IfNotPresent", "Never"], policy)
+        for j, port in enumerate(ctr.get("ports") or []):
+            pbase = "%s.ports[%d]" % (base, j)
+            pname = port.get("name")
+            if pname:
+                if len(pname) > 15 or not _full(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", pname) or not re.search("[a-z]", pname) or "--" in pname:
+                    errs.add("Invalid", pbase + ".name", "must be no more than 15 characters and contain only lowercase alphanumerics or '-', "
+                             "with at least one letter, not starting or ending with '-' and without adjacent hyphens", pname)
+                elif pname in port_names:
+                    errs.add("Duplicate", pbase + ".name", value=pname)
+                port_names.add(pname)
+            validate_port_number(errs, pbase + ".containerPort", port.get("containerPort"))
+            if port.get("hostPort"):
+                validate_port_number(errs, pbase + ".hostPort", port.get("hostPort"))
+            validate_protocol(errs, pbase + ".protocol", port.get("protocol"))
+        for probe_key in ("livenessProbe", "readinessProbe", "startupProbe"):
+            probe = ctr.get(probe_key)
+            if isinstance(probe, dict):
+                for num in ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold"):
+                    val = probe.get(num)
+                    if isinstance(val, int) and val < 0:
+                        errs.add("Invalid", "%s.%s.%s" % (base, probe_key, num), "must be greater than or equal to 0", val)
+                if probe_key != "readinessProbe" and probe.get("successThreshold") not in (None, 1):
+                    errs.add("Invalid", "%s.%s.successThreshold" % (base, probe_key), "must be 1", probe.get("successThreshold"))
+
+
+def validate_pod_spec(errs, spec, field, in_template=False):
+    if not isinstance(spec, dict):
+        errs.add("Required", field)
+        return
+    validate_containers(errs, spec.get("containers"), field + ".containers")
+    validate_containers(errs, spec.get("initContainers"), field + ".initContainers", required=False)
+    policy = spec.get("restartPolicy")
+    if in_template and policy != "Always":
+        errs.add("NotSupported", field + ".restartPolicy", ["Always"], policy)
+    elif policy not in ("Always", "OnFailure", "Never"):
+        errs.add("NotSupported", field + ".restartPolicy", ["Always", "OnFailure", "Never"], policy)
+    if spec.get("dnsPolicy") not in ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"):
+        errs.add("NotSupported", field + ".dnsPolicy", ["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"], spec.get("dnsPolicy"))
+    grace = spec.get("terminationGracePeriodSeconds")
+    if isinstance(grace, int) and grace < 0:
+        errs.add("Invalid", field + ".terminationGracePeriodSeconds", "must be greater than or equal to 0", grace)
+
+
+def int_or_percent(value, total, round_up):
+    if isinstance(value, str):
+        pct = int(value[:-1])
+        raw = pct * total / 100.0
+        return int(-(-raw // 1)) if round_up else int(raw // 1)
+    return int(value or 0)
+
+
+def validate_deployment_like(errs, obj, old, is_rs):
+    spec = obj.get("spec") or {}
+    replicas = spec.get("replicas")
+    if isinstance(replicas, int) and replicas < 0:
+        errs.add("Invalid", "spec.replicas", "must be greater than or equal to 0", replicas)
+    for key in ("minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds"):
+        val = spec.get(key)
+        if isinstance(val, int) and val < 0:
+            errs.add("Invalid", "spec." + key, "must be greater than or equal to 0", val)
+    if isinstance(spec.get("progressDeadlineSeconds"), int) and spec.get("progressDeadlineSeconds") <= (spec.get("minReadySeconds") or 0) \
+            and not is_rs:
+        errs.add("Invalid", "spec.progressDeadlineSeconds", "must be greater than minReadySeconds", spec.get("progressDeadlineSeconds"))
+    selector = spec.get("selector")
+    template = spec.get("template") or {}
+    tlabels = (template.get("metadata") or {}).get("labels") or {}
+    if not selector:
+        errs.add("Required", "spec.selector")
+        errs.add("Invalid", "spec.template.metadata.labels", "`selector` does not match template `labels`", tlabels)
+    elif not selector.get("matchLabels") and not selector.get("matchExpressions"):
+        errs.add("Invalid", "spec.selector", "empty selector is invalid for deployment", selector)
+    else:
+        validate_labels(errs, selector.get("matchLabels"), "spec.selector.matchLabels")
+        if not labels_match(selector_reqs(selector), tlabels):
+            errs.add("Invalid", "spec.template.metadata.labels", "`selector` does not match template `labels`", tlabels)
+    if old is not None and selector != (old.get("spec") or {}).get("selector"):
+        errs.items.append(("spec.selector", "Invalid value: %s: field is immutable" % go_selector(selector), "FieldValueInvalid"))
+    validate_labels(errs, tlabels, "spec.template.metadata.labels")
+    validate_pod_spec(errs, template.get("spec"), "spec.template.spec", in_template=True)
+    if is_rs:
+        return
+    strategy = spec.get("strategy") or {}
+    stype = strategy.get("type")
+    if stype not in ("RollingUpdate", "Recreate"):
+        errs.add("NotSupported", "spec.strategy.type", ["Recreate", "RollingUpdate"], stype)
+    elif stype == "Recreate" and strategy.get("rollingUpdate") is not None:
+        errs.add("Forbidden", "spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'")
+    elif stype == "RollingUpdate":
+        ru = strategy.get("rollingUpdate") or {}
+        vals = {}
+        for key in ("maxUnavailable", "maxSurge"):
+            val = ru.get(key)
+            field = "spec.strategy.rollingUpdate." + key
+            if isinstance(val, str):
+                if not re.fullmatch(r"[0-9]+%", val):
+                    errs.add("Invalid", field, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or "
+                             "'93%', regex used for validation is '[0-9]+%')", val)
+                    continue
+                if key == "maxUnavailable" and int(val[:-1]) > 100:
+                    errs.add("Invalid", field, "must not be greater than 100%", val)
+            elif isinstance(val, int) and val < 0:
+                errs.add("Invalid", field, "must be greater than or equal to 0", val)
+            vals[key] = val
+        if len(vals) == 2 and int_or_percent(vals["maxSurge"], 100, True) == 0 and int_or_percent(vals["maxUnavailable"], 100, False) == 0:
+            errs.items.append(("spec.strategy.rollingUpdate.maxUnavailable", "Invalid value: %s: may not be 0 when `maxSurge` is 0"
+                               % go_intstr(vals["maxUnavailable"]), "FieldValueInvalid"))
+
+
+def validate_service(errs, obj, old, cluster):
+    spec = obj.get("spec") or {}
+    stype = spec.get("type")
+    if stype not in ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName"):
+        errs.add("NotSupported", "spec.type", ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"], stype)
+        return
+    ports = spec.get("ports") or []
+    if stype == "ExternalName":
+        ext = spec.get("externalName")
+        if not ext:
+            errs.add("Required", "spec.externalName")
+        elif not _full(DNS1123_SUBDOMAIN, ext.rstrip(".").lower()):
+            errs.add("Invalid", "spec.externalName", MSG_SUBDOMAIN, ext)
+        if spec.get("clusterIP"):
+            errs.add("Forbidden", "spec.clusterIPs", "may not be set for ExternalName services")
+    elif not ports and spec.get("clusterIP") != "None":
+        errs.add("Required", "spec.ports")
+    names, own_node_ports = set(), set()
+    for i, port in enumerate(ports):
+        base = "spec.ports[%d]" % i
+        name = port.get("name")
+        if len(ports) > 1 and not name:
+            errs.add("Required", base + ".name")
+        elif name:
+            if not _full(DNS1123_LABEL, name) or len(name) > 63:
+                errs.add("Invalid", base + ".name", MSG_LABEL1123, name)
+            elif name in names:
+                errs.add("Duplicate", base + ".name", value=name)
+            names.add(name)
+        validate_port_number(errs, base + ".port", port.get("port"))
+        validate_protocol(errs, base + ".protocol", port.get("protocol"))
+        target = port.get("targetPort")
+        if isinstance(target, int) and not isinstance(target, bool):
+            validate_port_number(errs, base + ".targetPort", target)
+        elif isinstance(target, str) and (len(target) > 15 or not _full(DNS1123_LABEL, target)):
+            errs.add("Invalid", base + ".targetPort", "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)", target)
+        node_port = port.get("nodePort")
+        if node_port:
+            if stype in ("ClusterIP", "ExternalName"):
+                errs.add("Forbidden", base + ".nodePort", "may not be used when `type` is '%s'" % stype)
+            elif not cluster.node_port_lo <= node_port <= cluster.node_port_hi:
+                errs.add("Invalid", base + ".nodePort", "provided port is not in the valid range. The range of valid ports is %d-%d"
+                         % (cluster.node_port_lo, cluster.node_port_hi), node_port)
+            elif node_port in cluster.used_node_ports(obj) or (node_port, port.get("protocol")) in own_node_ports:
+                errs.add("Invalid", base + ".nodePort", "provided port is already allocated", node_port)
+            own_node_ports.add((node_port, port.get("protocol")))
+    if spec.get("sessionAffinity") not in ("None", "ClientIP"):
+        errs.add("NotSupported", "spec.sessionAffinity", ["ClientIP", "None"], spec.get("sessionAffinity"))
+    for key in ("externalTrafficPolicy", "internalTrafficPolicy"):
+        if spec.get(key) not in (None, "Cluster", "Local"):
+            errs.add("NotSupported", "spec." + key, ["Cluster", "Local"], spec.get(key))
+    if spec.get("externalTrafficPolicy") and stype not in ("NodePort", "LoadBalancer"):
+        errs.add("Invalid", "spec.externalTrafficPolicy", "may only be set when `type` is 'NodePort' or 'LoadBalancer'", spec["externalTrafficPolicy"])
+    ip = spec.get("clusterIP")
+    old_ip = ((old or {}).get("spec") or {}).get("clusterIP")
+    if old is not None and old_ip and ip != old_ip and (old.get("spec") or {}).get("type") != "ExternalName" and stype != "ExternalName":
+        errs.add("Invalid", "spec.clusterIPs[0]", "may not change once set", spec.get("clusterIPs") or [ip or ""])
+    elif ip and ip != "None" and stype != "ExternalName" and ip != old_ip:
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            errs.add("Invalid", "spec.clusterIPs[0]", "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)", ip)
+            return
+        if addr not in cluster.cidr or addr in (cluster.cidr.network_address, cluster.cidr.broadcast_address):
+            errs.add("Invalid", "spec.clusterIPs", "failed to allocate IP %s: the provided IP (%s) is not in the valid range. The range of valid "
+                     "IPs is %s" % (ip, ip, cluster.cidr), [ip])
+        elif ip in cluster.used_cluster_ips(obj):
+            errs.add("Invalid", "spec.clusterIPs", "failed to allocate IP %s: provided IP is already allocated" % ip, [ip])
+    if spec.get("selector") is not None:
+        validate_labels(errs, spec.get("selector"), "spec.selector")
+
+
+# --------------------------------------------------------------------------------------------
+# The cluster state: store, verbs
+# --------------------------------------------------------------------------------------------
+
+def meta(obj):
+    return obj.setdefault("metadata", {})
+
+
+def controller_ref(obj):
+    for ref in meta(obj).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return ref
+    return None
+
+
+def owner_ref(obj, kind, api_version):
+    return {"apiVersion": api_version, "kind": kind, "name": obj["metadata"]["name"], "uid": obj["metadata"]["uid"],
+            "controller": True, "blockOwnerDeletion": True}
+
+
+def format_selector(sel):
+    parts = ["%s=%s" % (k, v) for k, v in sorted(((sel or {}).get("matchLabels") or {}).items())]
+    for expr in (sel or {}).get("matchExpressions") or []:
+        op = expr.get("operator")
+        if op in ("In", "NotIn"):
+            parts.append("%s %s (%s)" % (expr.get("key"), op.lower(), ",".join(expr.get("values") or [])))
+        else:
+            parts.append(("!" if op == "DoesNotExist" else "") + expr.get("key", ""))
+    return ",".join(parts)
+
+
+def without_hash(template):
+    tpl = copy.deepcopy(template or {})
+    (tpl.get("metadata") or {}).get("labels", {}).pop("pod-template-hash", None)
+    return tpl
+
+
+def template_hash(template):
+    digest = hashlib.sha256(json.dumps(without_hash(template), sort_keys=True).encode()).digest()
+    number = str(int.from_bytes(digest[:4], "big"))
+    return "".join(ALPHANUMS[int(ch) % len(ALPHANUMS)] for ch in number)
+
+
+def set_condition(conds, ctype, status, reason, message, ts, force=False, with_update_time=True):
+    """SetDeploymentCondition: an unchanged status+reason keeps the condition (and its times)."""
+    cur = next((c for c in conds if c.get("type") == ctype), None)
+    if cur is not None and cur.get("status") == status and cur.get("reason") == reason and not force:
+        return False
+    new = {"type": ctype, "status": status}
+    if with_update_time:
+        new["lastUpdateTime"] = ts
+    new["lastTransitionTime"] = cur["lastTransitionTime"] if cur is not None and cur.get("status") == status else ts
+    new.update(reason=reason, message=message)
+    if cur is not None:
+        conds[conds.index(cur)] = new
+    else:
+        conds.append(new)
+    return True
+
+
+class Cluster:
+    def __init__(self, opts):
+        self.lock = threading.RLock()
+        self.objects = {}
+        self.rv = 100
+        self.scale = opts.time_scale
+        self.cidr = ipaddress.ip_network(opts.service_cidr, strict=False)
+        lo, _sep, hi = opts.node_port_range.partition("-")
+        self.node_port_lo, self.node_port_hi = int(lo), int(hi)
+        self.images = ImageSource(opts.images_file, opts.images_command)
+        self.token = secrets.token_hex(16)
+        self.nodes = []
+        for item in (opts.nodes or "node1=127.0.0.1").split(","):
+            name, _sep, rest = item.strip().partition("=")
+            addr, _sep, role = rest.partition(":")
+            self.nodes.append((name, addr or "127.0.0.1", role == "control-plane"))
+        self.kstate, self.dstate, self.event_index = {}, {}, {}
+        self.rr, self.ep_rr, self.managed_endpoints = 0, {}, set()
+        self.server_address = ""
+        self.bootstrap()
+
+    # -- store helpers ---------------------------------------------------------------------
+    def next_rv(self):
+        self.rv += 1
+        return str(self.rv)
+
+    def stored(self, plural, ns, name):
+        return self.objects.get((plural, ns or "", name))
+
+    def items(self, plural, ns=None):
+        return [o for (p, n, _name), o in sorted(self.objects.items()) if p == plural and (ns is None or n == ns)]
+
+    def put(self, res, obj):
+        """Controller-side write: bumps resourceVersion only when the object changed."""
+        key = (res.plural, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+        old = self.objects.get(key)
+        if old is not None:
+            cmp = copy.deepcopy(obj)
+            cmp["metadata"]["resourceVersion"] = old["metadata"].get("resourceVersion")
+            if cmp == old:
+                return old
+            if res.kind in ("Deployment", "ReplicaSet", "Pod") and obj.get("spec") != old.get("spec"):
+                obj["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
+        obj["metadata"]["resourceVersion"] = self.next_rv()
+        self.objects[key] = obj
+        return obj
+
+    def remove(self, res, obj):
+        self.objects.pop((res.plural, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]), None)
+        self.kstate.pop(obj["metadata"].get("uid"), None)
+
+    def bootstrap(self):
+        for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
+            self.create(BY_KIND["Namespace"], None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        for i, (name, addr, control) in enumerate(self.nodes):
+            labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                      "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64"}
+            spec = {"podCIDR": "10.244.%d.0/24" % i, "podCIDRs": ["10.244.%d.0/24" % i]}
+            if control:
+                labels["node-role.kubernetes.io/control-plane"] = ""
+                spec["taints"] = [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
+            ts = now_ts()
+            status = {
+                "addresses": [{"type": "InternalIP", "address": addr}, {"type": "Hostname", "address": name}],
+                "capacity": {"cpu": "4", "memory": "8039700Ki", "pods": "110", "ephemeral-storage": "61202244Ki"},
+                "allocatable": {"cpu": "4", "memory": "7937300Ki", "pods": "110", "ephemeral-storage": "56403987978"},
+                "conditions": [
+                    {"type": t, "status": "False", "lastHeartbeatTime": ts, "lastTransitionTime": ts, "reason": r, "message": m}
+                    for t, r, m in (("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                                    ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                                    ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"))] + [
+                    {"type": "Ready", "status": "True", "lastHeartbeatTime": ts, "lastTransitionTime": ts, "reason": "KubeletReady",
+                     "message": "kubelet is posting ready status"}],
+                "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+                "nodeInfo": {"kubeletVersion": K8S_VERSION, "kubeProxyVersion": "", "containerRuntimeVersion": "containerd://1.7.24",
+                             "operatingSystem": "linux", "architecture": "amd64", "osImage": "Debian GNU/Linux 12 (bookworm)",
+                             "kernelVersion": os.uname().release, "machineID": "", "systemUUID": "", "bootID": ""},
+            }
+            self.create(BY_KIND["Node"], None, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels},
+                                                "spec": spec, "status": status}, keep_status=True)
+        first = str(self.cidr.network_address + 1)
+        self.create(BY_KIND["Service"], "default", {
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+            "spec": {"clusterIP": first, "ports": [{"name": "https", "port": 443, "targetPort": 6443}]}})
+        control = next((n for n in self.nodes if n[2]), self.nodes[0])
+        self.create(BY_KIND["Endpoints"], "default", {
+            "apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "kubernetes", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+            "subsets": [{"addresses": [{"ip": control[1]}], "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}]})
+
+    # -- allocation -------------------------------------------------------------------------
+    def _others(self, obj):
+        me = (meta(obj).get("namespace"), meta(obj).get("name"))
+        return [s for s in self.items("services") if (s["metadata"]["namespace"], s["metadata"]["name"]) != me]
+
+    def used_cluster_ips(self, obj):
+        used = set()
+        for svc in self._others(obj):
+            used.update(ip for ip in svc["spec"].get("clusterIPs") or [] if ip != "None")
+        return used
+
+    def used_node_ports(self, obj):
+        return {p.get("nodePort") for s in self._others(obj) for p in s["spec"].get("ports") or [] if p.get("nodePort")}
+
+    def allocate_service(self, obj):
+        spec = obj["spec"]
+        if spec["type"] == "ExternalName":
+            return
+        ip = spec.get("clusterIP")
+        if not ip:
+            used = self.used_cluster_ips(obj)
+            size = self.cidr.num_addresses
+            lower = min(max(16, size // 16), 256)  # ServiceIPStaticSubrange: dynamic allocation prefers the upper band
+            candidates = [i for i in random.sample(range(lower, size - 1), min(size - 1 - lower, 4096)) if str(self.cidr.network_address + i) not in used]
+            if not candidates:
+                raise ApiError(500, "InternalError", "Internal error occurred: failed to allocate a serviceIP: range is full")
+            ip = str(self.cidr.network_address + candidates[0])
+            spec["clusterIP"] = ip
+        spec["clusterIPs"] = [ip]
+        if ip != "None" or spec.get("selector"):
+            spec.setdefault("ipFamilies", ["IPv4"])
+            spec.setdefault("ipFamilyPolicy", "SingleStack")
+        if spec["type"] in ("NodePort", "LoadBalancer"):
+            used = self.used_node_ports(obj) | {p.get("nodePort") for p in spec.get("ports") or []}
+            for port in spec.get("ports") or []:
+                if not port.get("nodePort"):
+                    free = [n for n in range(self.node_port_lo, self.node_port_hi + 1) if n not in used]
+                    if not free:
+                        raise ApiError(500, "InternalError", "Internal error occurred: failed to allocate a nodePort: range is full")
+                    port["nodePort"] = random.choice(free)
+                    used.add(port["nodePort"])
+
+    @staticmethod
+    def keep_allocated(obj, old):
+        """Service REST patchAllocatedValues: keep clusterIP(s) and nodePorts a write omits."""
+        spec, ospec = obj.get("spec") or {}, old.get("spec") or {}
+        if ospec.get("type") != "ExternalName" and spec.get("type") != "ExternalName":
+            if not spec.get("clusterIP") and ospec.get("clusterIP"):
+                spec["clusterIP"] = ospec["clusterIP"]
+            if not spec.get("clusterIPs") and ospec.get("clusterIPs"):
+                spec["clusterIPs"] = list(ospec["clusterIPs"])
+            for key in ("ipFamilies", "ipFamilyPolicy"):
+                if key not in spec and key in ospec:
+                    spec[key] = copy.deepcopy(ospec[key])
+        if spec.get("type") in ("NodePort", "LoadBalancer") and ospec.get("type") in ("NodePort", "LoadBalancer"):
+            for port in spec.get("ports") or []:
+                if not port.get("nodePort"):
+                    for oport in ospec.get("ports") or []:
+                        if oport.get("port") == port.get("port") and oport.get("protocol", "TCP") == port.get("protocol", "TCP") and oport.get("nodePort"):
+                            port["nodePort"] = oport["nodePort"]
+
+    # -- the write pipeline -----------------------------------------------------------------
+    def admit(self, res, obj, old, dry_run=False, keep_status=False):
+        md = meta(obj)
+        name = md.get("name")
+        if old is None and not name and md.get("generateName"):
+            name = md["name"] = md["generateName"] + rand_suffix()
+        errs = FieldErrors()
+        if not name:
+            errs.add("Required", "metadata.name", "name or generateName is required")
+            errs.raise_for(res, "")
+        validate_name(errs, res, name)
+        validate_labels(errs, md.get("labels"), "metadata.labels")
+        errs.raise_for(res, name)
+        obj["apiVersion"], obj["kind"] = res.api_version, res.kind
+        if old is not None:
+            for key in ("uid", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds"):
+                if key in old["metadata"]:
+                    md[key] = old["metadata"][key]
+                else:
+                    md.pop(key, None)
+            if res.kind in STATUS_SUBRESOURCE_KINDS and not keep_status:
+                if "status" in old:
+                    obj["status"] = copy.deepcopy(old["status"])
+                else:
+                    obj.pop("status", None)
+            if res.kind == "Service":
+                self.keep_allocated(obj, old)
+        elif res.kind in STATUS_SUBRESOURCE_KINDS and not keep_status:
+            obj.pop("status", None)
+        default_object(res, obj)
+        errs = FieldErrors()
+        if res.kind == "Deployment":
+            validate_deployment_like(errs, obj, old, False)
+        elif res.kind == "ReplicaSet":
+            validate_deployment_like(errs, obj, old, True)
+        elif res.kind == "Pod":
+            validate_pod_spec(errs, obj.get("spec"), "spec")
+            if old is not None:
+                self.validate_pod_update(errs, obj, old)
+        elif res.kind == "Service":
+            validate_service(errs, obj, old, self)
+        elif res.kind == "ConfigMap":
+            for key in list(obj.get("data") or {}) + list(obj.get("binaryData") or {}):
+                if not re.fullmatch(r"[-._a-zA-Z0-9]+", key) or len(key) > 253:
+                    errs.add("Invalid", "data", "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or "
+                             "'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')", key)
+        errs.raise_for(res, name)
+        if res.kind == "Service":
+            self.allocate_service(obj)
+        if old is None:
+            md["uid"] = md.get("uid") if keep_status and md.get("uid") else self.new_uid()
+            md["creationTimestamp"] = now_ts()
+            md.pop("resourceVersion", None)
+            if res.kind in ("Deployment", "ReplicaSet", "Pod"):
+                md["generation"] = 1
+            if res.kind == "Pod":
+                obj["status"].setdefault("qosClass", qos_class(obj["spec"]))
+        else:
+            md["resourceVersion"] = old["metadata"].get("resourceVersion")
+            if res.kind in ("Deployment", "ReplicaSet", "Pod") and obj.get("spec") != old.get("spec"):
+                md["generation"] = old["metadata"].get("generation", 1) + 1
+            if obj == old:
+                return old
+        if dry_run:
+            return obj
+        if old is None:
+            md["resourceVersion"] = self.next_rv()
+            self.objects[(res.plural, md.get("namespace", ""), name)] = obj
+            return obj
+        return self.put(res, obj)
+
+    @staticmethod
+    def new_uid():
+        return "%s-%s-%s-%s-%s" % tuple(secrets.token_hex(n) for n in (4, 2, 2, 2, 6))
+
+    @staticmethod
+    def validate_pod_update(errs, obj, old):
+        new_spec, old_spec = copy.deepcopy(obj.get("spec") or {}), copy.deepcopy(old.get("spec") or {})
+        for spec in (new_spec, old_spec):
+            for key in ("containers", "initContainers"):
+                for ctr in spec.get(key) or []:
+                    ctr.pop("image", None)
+            spec.pop("activeDeadlineSeconds", None)
+        old_tols = old_spec.pop("tolerations", None) or []
+        new_tols = new_spec.pop("tolerations", None) or []
+        if new_spec != old_spec or any(t not in new_tols for t in old_tols):
+            errs.add("Forbidden", "spec", "pod updates may not change fields other than `spec.containers[*].image`,"
+                     "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
+                     "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)")
+
+    def check_namespace(self, res, ns):
+        if not res.namespaced:
+            return
+        nso = self.stored("namespaces", "", ns)
+        if nso is None:
+            raise ApiError(404, "NotFound", 'namespaces "%s" not found' % ns, {"name": ns, "kind": "namespaces"})
+        if nso["metadata"].get("deletionTimestamp") and res.kind != "Event":
+            raise ApiError(403, "Forbidden", "%s \"%s\" is forbidden: unable to create new content in namespace %s because it is being terminated"
+                           % (qualified(res), "", ns), {"name": "", "kind": res.plural, "causes": [
+                               {"reason": "NamespaceTerminating", "message": "namespace %s is being terminated" % ns, "field": "metadata.namespace"}]})
+
+    def body_namespace(self, res, ns, body):
+        if not isinstance(body, dict):
+            raise bad_request("Object 'Kind' is missing in '%s'" % json.dumps(body)[:200])
+        md = meta(body)
+        if res.namespaced:
+            if md.get("namespace") and ns and md["namespace"] != ns:
+                raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
+            md["namespace"] = ns or md.get("namespace") or "default"
+        else:
+            md.pop("namespace", None)
+        if body.get("apiVersion") not in (None, res.api_version):
+            raise bad_request("the API version in the data (%s) does not match the expected API version (%s)" % (body.get("apiVersion"), res.api_version))
+        if body.get("kind") not in (None, res.kind):
+            raise bad_request("the kind in the data (%s) does not match the expected kind (%s)" % (body.get("kind"), res.kind))
+
+    def create(self, res, ns, body, dry_run=False, keep_status=False):
+        self.body_namespace(res, ns, body)
+        ns = meta(body).get("namespace", "")
+        self.check_namespace(res, ns)
+        name = meta(body).get("name")
+        if name and self.stored(res.plural, ns, name) is not None:
+            raise ApiError(409, "AlreadyExists", '%s "%s" already exists' % (qualified(res), name),
+                           dict({"name": name, "kind": res.plural}, **({"group": res.group} if res.group else {})))
+        return self.admit(res, body, None, dry_run, keep_status)
+
+    def get(self, res, ns, name):
+        obj = self.stored(res.plural, ns, name)
+        if obj is None:
+            raise not_found(res, name)
+        return obj
+
+    def conflict(self, res, name):
+        return ApiError(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": the object has been modified; please apply your changes to the '
+                        "latest version and try again" % (qualified(res), name),
+                        dict({"name": name, "kind": res.plural}, **({"group": res.group} if res.group else {})))
+
+    def update(self, res, ns, name, body, dry_run=False, sub=None):
+        old = self.get(res, ns, name)
+        self.body_namespace(res, ns, body)
+        if meta(body).get("name") != name:
+            raise bad_request("the name of the object (%s) does not match the name on the URL (%s)" % (meta(body).get("name"), name))
+        rv = meta(body).get("resourceVersion")
+        if rv and rv != old["metadata"].get("resourceVersion"):
+            raise self.conflict(res, name)
+        if sub == "status":
+            new = copy.deepcopy(old)
+            new["status"] = body.get("status") or {}
+            return self.admit(res, new, old, dry_run, keep_status=True)
+        return self.admit(res, body, old, dry_run)
+
+    def patch(self, res, ns, name, ctype, body, dry_run=False, sub=None):
+        old = self.get(res, ns, name)
+        ctype = (ctype or "").split(";")[0].strip()
+        if ctype not in PATCH_TYPES:
+            raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: "
+                           "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, "
+                           "application/strategic-merge-patch+json")
+        base = copy.deepcopy(old)
+        if ctype == "application/json-patch+json":
+            new = json_patch(base, body)
+        elif not isinstance(body, dict):
+            raise bad_request("json: cannot unmarshal %s into Go value of type map[string]interface {}" % type(body).__name__)
+        elif ctype == "application/merge-patch+json":
+            new = json_merge(base, body)
+        else:
+            new = strategic_merge(base, body)
+        if not isinstance(new, dict):
+            raise bad_request("the patch produced no object")
+        rv = meta(new).get("resourceVersion")
+        if rv and rv != old["metadata"].get("resourceVersion"):
+            raise self.conflict(res, name)
+        if meta(new).get("name") != name:
+            raise bad_request("the name of the object (%s) does not match the name on the URL (%s)" % (meta(new).get("name"), name))
+        if res.namespaced and meta(new).get("namespace") != ns:
+            raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
+        return self.admit(res, new, old, dry_run, keep_status=(sub == "status"))
+
+    def delete(self, res, ns, name, opts, dry_run=False):
+        obj = self.get(res, ns, name)
+        policy = opts.get("propagationPolicy") or ("Orphan" if opts.get("orphanDependents") else "Background")
+        if policy not in ("Orphan", "Background", "Foreground"):
+            raise bad_request("propagationPolicy: Unsupported value: %s" % json.dumps(policy))
+        if res.kind == "Pod":
+            grace = opts.get("gracePeriodSeconds")
+            if grace is None:
+                grace = obj["spec"].get("terminationGracePeriodSeconds", 30)
+            if dry_run:
+                return 200, obj
+            if obj["metadata"].get("deletionTimestamp") and grace > 0:
+                return 200, obj
+            if not obj["spec"].get("nodeName") or grace == 0 or obj["status"].get("phase") in ("Succeeded", "Failed"):
+                self.remove(res, obj)
+                return 200, obj
+            new = copy.deepcopy(obj)
+            new["metadata"]["deletionTimestamp"] = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=grace)).strftime(
+                "%Y-%m-%dT%H:%M:%SZ")
+            new["metadata"]["deletionGracePeriodSeconds"] = grace
+            self.kstate.setdefault(obj["metadata"]["uid"], {})["delete_at"] = time.monotonic() + grace * self.scale
+            return 200, self.put(res, new)
+        if res.kind == "Namespace":
+            if name in ("default", "kube-system", "kube-public"):
+                raise ApiError(403, "Forbidden", 'namespaces "%s" is forbidden: this namespace may not be deleted' % name,
+                               {"name": name, "kind": "namespaces"})
+            if dry_run or obj["metadata"].get("deletionTimestamp"):
+                return 200, obj
+            new = copy.deepcopy(obj)
+            new["metadata"]["deletionTimestamp"] = now_ts()
+            new["status"]["phase"] = "Terminating"
+            return 200, self.put(res, new)
+        status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                  "details": dict({"name": name, "kind": res.plural, "uid": obj["metadata"]["uid"]}, **({"group": res.group} if res.group else {}))}
+        if dry_run:
+            return 200, status
+        self.remove(res, obj)
+        if policy == "Orphan":
+            uid = obj["metadata"]["uid"]
+            for (plural, _n, _name), dep in list(self.objects.items()):
+                refs = dep["metadata"].get("ownerReferences") or []
+                if any(r.get("uid") == uid for r in refs):
+                    new = copy.deepcopy(dep)
+                    new["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != uid]
+                    if not new["metadata"]["ownerReferences"]:
+                        del new["metadata"]["ownerReferences"]
+                    self.put(BY_PLURAL[(BY_KIND[dep["kind"]].group, plural)], new)
+        return 200, status
+
+    def list(self, res, ns, label_selector, field_selector):
+        lreqs = parse_label_selector(label_selector)
+        freqs = parse_field_selector(res, field_selector)
+        out = []
+        for obj in self.items(res.plural, ns if res.namespaced else None):
+            if not labels_match(lreqs, obj["metadata"].get("labels")):
+                continue
+            if all((field_value(obj, f) == v) == eq for f, eq, v in freqs):
+                item = copy.deepcopy(obj)
+                item.pop("kind", None)
+                item.pop("apiVersion", None)
+                out.append(item)
+        return {"kind": res.kind + "List", "apiVersion": res.api_version, "metadata": {"resourceVersion": str(self.rv)}, "items": out}
+
+    def scale_of(self, dep):
+        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                "metadata": {k: dep["metadata"][k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")},
+                "spec": {"replicas": dep["spec"].get("replicas", 0)},
+                "status": {"replicas": (dep.get("status") or {}).get("replicas", 0), "selector": format_selector(dep["spec"].get("selector"))}}
+
+    def write_scale(self, res, ns, name, method, ctype, body, dry_run):
+        dep = self.get(res, ns, name)
+        scale = self.scale_of(dep)
+        if method == "PUT":
+            new_scale = body
+        elif (ctype or "").startswith("application/json-patch+json"):
+            new_scale = json_patch(scale, body)
+        else:
+            new_scale = json_merge(scale, body)
+        rv = (new_scale.get("metadata") or {}).get("resourceVersion")
+        if rv and rv != dep["metadata"]["resourceVersion"]:
+            raise self.conflict(res, name)
+        replicas = (new_scale.get("spec") or {}).get("replicas", 0)
+        if not isinstance(replicas, int) or replicas < 0:
+            errs = FieldErrors()
+            errs.add("Invalid", "spec.replicas", "must be greater than or equal to 0", replicas)
+            errs.raise_for(Res("autoscaling", "v1", "scale", "Scale", True, []), name)
+        new = copy.deepcopy(dep)
+        new["spec"]["replicas"] = replicas
+        return self.scale_of(self.admit(res, new, dep, dry_run))
+
+    def pod_log(self, ns, name, container):
+        pod = self.get(BY_KIND["Pod"], ns, name)
+        names = [c["name"] for c in pod["spec"]["containers"]]
+        if not container:
+            if len(names) > 1:
+                raise bad_request("a container name must be specified for pod %s, choose one of: [%s]" % (name, " ".join(names)))
+            container = names[0]
+        if container not in names:
+            raise bad_request("container %s is not valid for pod %s" % (container, name))
+        if not pod["spec"].get("nodeName"):
+            raise bad_request("pod %s does not have a host assigned" % name)
+        cstat = next((c for c in (pod.get("status") or {}).get("containerStatuses") or [] if c["name"] == container), None)
+        waiting = ((cstat or {}).get("state") or {}).get("waiting")
+        if cstat is None or waiting:
+            reason = (waiting or {}).get("reason", "ContainerCreating")
+            if reason in ("ErrImagePull", "ImagePullBackOff"):
+                reason = "image can't be pulled"
+            raise bad_request('container "%s" in pod "%s" is waiting to start: %s' % (container, name, reason))
+        ctr = next(c for c in pod["spec"]["containers"] if c["name"] == container)
+        return "double: pod %s container %s image %s is simulated; the API-server double runs no containers\n" % (name, container, ctr["image"])
+
+    # -- events ---------------------------------------------------------------------------
+    def event(self, obj, etype, reason, message, component, host=None, field_path=None):
+        md = obj["metadata"]
+        key = (md.get("uid"), reason, message, field_path)
+        ts = now_ts()
+        existing = self.event_index.get(key)
+        if existing is not None and self.stored("events", md.get("namespace", "default"), existing) is not None:
+            ev = copy.deepcopy(self.stored("events", md.get("namespace", "default"), existing))
+            ev["count"] = ev.get("count", 1) + 1
+            ev["lastTimestamp"] = ts
+            self.put(BY_KIND["Event"], ev)
+            return
+        name = "%s.%x" % (md["name"], time.time_ns())
+        involved = {"kind": obj["kind"], "namespace": md.get("namespace", "default") if obj["kind"] != "Node" else "", "name": md["name"],
+                    "uid": md.get("uid"), "apiVersion": obj["apiVersion"], "resourceVersion": md.get("resourceVersion")}
+        if obj["kind"] == "Node":
+            involved.pop("namespace")
+        if field_path:
+            involved["fieldPath"] = field_path
+        ev = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": md.get("namespace", "default")},
+              "involvedObject": involved, "reason": reason, "message": message, "source": dict({"component": component}, **({"host": host} if host else {})),
+              "firstTimestamp": ts, "lastTimestamp": ts, "count": 1, "type": etype, "eventTime": None,
+              "reportingComponent": component, "reportingInstance": host or ""}
+        try:
+            self.admit(BY_KIND["Event"], ev, None)
+            self.event_index[key] = name
+        except ApiError as exc:
+            log("event not recorded: %s" % exc.message)
+
+
+def qos_class(spec):
+    ctrs = (spec or {}).get("containers") or []
+    resources = [c.get("resources") or {} for c in ctrs]
+    if not any(r.get("requests") or r.get("limits") for r in resources):
+        return "BestEffort"
+    for res in resources:
+        limits, requests = res.get("limits") or {}, res.get("requests") or {}
+        if not limits.get("cpu") or not limits.get("memory") or any(requests.get(k, limits[k]) != limits[k] for k in ("cpu", "memory")):
+            return "Burstable"
+    return "Guaranteed"
+
+
+# --------------------------------------------------------------------------------------------
+# Controllers
+# --------------------------------------------------------------------------------------------
+
+class Controllers:
+    """Deployment, ReplicaSet, garbage collector, namespace, scheduler, kubelet and endpoints loops."""
+
+    def __init__(self, cluster):
+        self.c = cluster
+
+    def tick(self):
+        c = self.c
+        with c.lock:
+            self.namespaces()
+            self.garbage_collect()
+            for dep in c.items("deployments"):
+                try:
+                    self.deployment(dep)
+                except ApiError as exc:
+                    log("deployment controller: %s" % exc.message)
+            for rs in c.items("replicasets"):
+                self.replicaset(rs)
+            self.schedule()
+            for pod in c.items("pods"):
+                self.kubelet(pod)
+            for rs in c.items("replicasets"):
+                self.replicaset_status(rs)
+            self.endpoints()
+            return self.wanted_listeners()
+
+    # -- namespaces and garbage collection ------------------------------------------------
+    def namespaces(self):
+        c = self.c
+        for ns in c.items("namespaces"):
+            if not ns["metadata"].get("deletionTimestamp"):
+                continue
+            name = ns["metadata"]["name"]
+            for (plural, nsn, _name), obj in list(c.objects.items()):
+                if nsn == name:
+                    c.remove(BY_PLURAL[(BY_KIND[obj["kind"]].group, plural)], obj)
+            c.remove(BY_KIND["Namespace"], ns)
+
+    def garbage_collect(self):
+        c = self.c
+        uids = {o["metadata"].get("uid") for o in c.objects.values()}
+        for (plural, ns, name), obj in list(c.objects.items()):
+            ref = controller_ref(obj)
+            if ref and ref.get("uid") not in uids and c.stored(plural, ns, name) is not None:
+                res = BY_PLURAL[(BY_KIND[obj["kind"]].group, plural)]
+                c.delete(res, ns, name, {})
+
+    # -- Deployment controller ------------------------------------------------------------
+    def deployment(self, dep):
+        c = self.c
+        if dep["metadata"].get("deletionTimestamp"):
+            return
+        dep = copy.deepcopy(dep)
+        md, spec = dep["metadata"], dep["spec"]
+        ns, uid = md["namespace"], md["uid"]
+        state = c.dstate.setdefault(uid, {"progress": time.monotonic()})
+        rss = [copy.deepcopy(rs) for rs in c.items("replicasets", ns) if (controller_ref(rs) or {}).get("uid") == uid]
+        rss.sort(key=lambda r: (r["metadata"]["creationTimestamp"], r["metadata"]["name"]))
+        template = spec["template"]
+        new_rs = next((r for r in rss if without_hash(r["spec"]["template"]) == without_hash(template)), None)
+        olds = [r for r in rss if r is not new_rs]
+        desired = spec.get("replicas", 1)
+        strategy = spec.get("strategy") or {}
+        ru = strategy.get("rollingUpdate") or {}
+        surge = int_or_percent(ru.get("maxSurge", "25%"), desired, True)
+        unavail = int_or_percent(ru.get("maxUnavailable", "25%"), desired, False)
+        if surge == 0 and unavail == 0:
+            unavail = 1
+        recreate = strategy.get("type") == "Recreate"
+        revisions = [int(r["metadata"].get("annotations", {}).get("deployment.kubernetes.io/revision", "0")) for r in olds]
+        max_old = max(revisions or [0])
+        conds = copy.deepcopy((dep.get("status") or {}).get("conditions") or [])
+        ts = now_ts()
+        changed_rs = {}
+
+        def scale(rs, count):
+            old_count = rs["spec"]["replicas"]
+            if old_count == count:
+                return
+            rs["spec"]["replicas"] = count
+            ann = rs["metadata"].setdefault("annotations", {})
+            ann["deployment.kubernetes.io/desired-replicas"] = str(desired)
+            ann["deployment.kubernetes.io/max-replicas"] = str(desired + (0 if recreate else surge))
+            changed_rs[rs["metadata"]["name"]] = rs
+            c.event(dep, "Normal", "ScalingReplicaSet", "Scaled %s replica set %s from %d to %d"
+                    % ("up" if count > old_count else "down", rs["metadata"]["name"], old_count, count), "deployment-controller")
+
+        if new_rs is None:
+            phash = template_hash(template)
+            tpl = copy.deepcopy(template)
+            tpl.setdefault("metadata", {}).setdefault("labels", {})["pod-template-hash"] = phash
+            selector = copy.deepcopy(spec["selector"])
+            selector.setdefault("matchLabels", {})["pod-template-hash"] = phash
+            if recreate:
+                initial = 0 if any(r["spec"]["replicas"] or r.get("status", {}).get("replicas") for r in olds) else desired
+            else:
+                current = sum(r["spec"]["replicas"] for r in olds)
+                initial = max(0, min(desired + surge - current, desired)) if olds else desired
+            rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                  "metadata": {"name": "%s-%s" % (md["name"], phash), "namespace": ns, "labels": copy.deepcopy(tpl["metadata"]["labels"]),
+                               "annotations": {"deployment.kubernetes.io/revision": str(max_old + 1),
+                                               "deployment.kubernetes.io/desired-replicas": str(desired),
+                                               "deployment.kubernetes.io/max-replicas": str(desired + (0 if recreate else surge))},
+                               "ownerReferences": [owner_ref(dep, "Deployment", "apps/v1")]},
+                  "spec": {"replicas": initial, "minReadySeconds": spec.get("minReadySeconds", 0), "selector": selector, "template": tpl}}
+            if not spec.get("minReadySeconds"):
+                del rs["spec"]["minReadySeconds"]
+            new_rs = c.admit(BY_KIND["ReplicaSet"], rs, None)
+            new_rs = copy.deepcopy(new_rs)
+            if initial:
+                c.event(dep, "Normal", "ScalingReplicaSet", "Scaled up replica set %s from 0 to %d" % (new_rs["metadata"]["name"], initial),
+                        "deployment-controller")
+            set_condition(conds, "Progressing", "True", "NewReplicaSetCreated", 'Created new replica set "%s"' % new_rs["metadata"]["name"], ts, True)
+            state["progress"] = time.monotonic()
+        else:
+            ann = new_rs["metadata"].setdefault("annotations", {})
+            if int(ann.get("deployment.kubernetes.io/revision", "0")) <= max_old:
+                ann["deployment.kubernetes.io/revision"] = str(max_old + 1)
+                changed_rs[new_rs["metadata"]["name"]] = new_rs
+            if (spec.get("minReadySeconds", 0) or 0) != (new_rs["spec"].get("minReadySeconds", 0) or 0):
+                new_rs["spec"]["minReadySeconds"] = spec.get("minReadySeconds", 0)
+                changed_rs[new_rs["metadata"]["name"]] = new_rs
+        revision = new_rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+        md.setdefault("annotations", {})["deployment.kubernetes.io/revision"] = revision
+
+        def available(rs):
+            return (rs.get("status") or {}).get("availableReplicas", 0)
+
+        active_olds = [r for r in olds if r["spec"]["replicas"] > 0]
+        if spec.get("paused"):
+            pass
+        elif recreate:
+            if active_olds:
+                for rs in active_olds:
+                    scale(rs, 0)
+            elif not any(p for p in c.items("pods", ns) if (controller_ref(p) or {}).get("uid") in {r["metadata"]["uid"] for r in olds}):
+                scale(new_rs, desired)
+        elif not active_olds:
+            scale(new_rs, desired)
+        else:
+            all_rs = [new_rs] + olds
+            current = sum(r["spec"]["replicas"] for r in all_rs)
+            max_total = desired + surge
+            if current < max_total:
+                scale(new_rs, new_rs["spec"]["replicas"] + min(max_total - current, desired - new_rs["spec"]["replicas"]))
+            if new_rs["spec"]["replicas"] > desired:
+                scale(new_rs, desired)
+            all_pods = sum(r["spec"]["replicas"] for r in all_rs)
+            min_available = desired - unavail
+            new_unavailable = new_rs["spec"]["replicas"] - available(new_rs)
+            max_down = all_pods - min_available - new_unavailable
+            if max_down > 0:
+                done = 0
+                for rs in olds:
+                    if done >= max_down:
+                        break
+                    unhealthy = rs["spec"]["replicas"] - available(rs)
+                    if rs["spec"]["replicas"] == 0 or unhealthy <= 0:
+                        continue
+                    step = min(max_down - done, unhealthy)
+                    scale(rs, rs["spec"]["replicas"] - step)
+                    done += step
+                avail = sum(available(r) for r in all_rs)
+                if avail > min_available:
+                    todo = avail - min_available
+                    for rs in olds:
+                        if todo <= 0:
+                            break
+                        if rs["spec"]["replicas"] == 0:
+                            continue
+                        step = min(rs["spec"]["replicas"], todo)
+                        scale(rs, rs["spec"]["replicas"] - step)
+                        todo -= step
+        for rs in changed_rs.values():
+            c.put(BY_KIND["ReplicaSet"], rs)
+        # revisionHistoryLimit
+        limit = spec.get("revisionHistoryLimit", 10)
+        spent = [r for r in olds if r["spec"]["replicas"] == 0 and not (r.get("status") or {}).get("replicas")]
+        spent.sort(key=lambda r: int(r["metadata"].get("annotations", {}).get("deployment.kubernetes.io/revision", "0")))
+        for rs in spent[:max(0, len(spent) - limit)]:
+            c.delete(BY_KIND["ReplicaSet"], ns, rs["metadata"]["name"], {})
+        # status
+        all_rs = [new_rs] + olds
+        old_status = dep.get("status") or {}
+        total = sum(r["spec"]["replicas"] for r in all_rs)
+        avail = sum(available(r) for r in all_rs)
+        status = {"observedGeneration": md.get("generation", 1),
+                  "replicas": sum((r.get("status") or {}).get("replicas", 0) for r in all_rs),
+                  "updatedReplicas": (new_rs.get("status") or {}).get("replicas", 0),
+                  "readyReplicas": sum((r.get("status") or {}).get("readyReplicas", 0) for r in all_rs),
+                  "availableReplicas": avail, "unavailableReplicas": max(0, total - avail)}
+        if avail >= desired - unavail:
+            set_condition(conds, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", ts)
+        else:
+            set_condition(conds, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", ts)
+        name = new_rs["metadata"]["name"]
+        complete = status["updatedReplicas"] == desired and status["replicas"] == desired and avail == desired
+        old_old = old_status.get("replicas", 0) - old_status.get("updatedReplicas", 0)
+        progressing = (status["updatedReplicas"] > old_status.get("updatedReplicas", 0) or status["replicas"] - status["updatedReplicas"] < old_old
+                       or status["readyReplicas"] > old_status.get("readyReplicas", 0) or avail > old_status.get("availableReplicas", 0))
+        prog = next((x for x in conds if x["type"] == "Progressing"), None)
+        if prog is None:
+            set_condition(conds, "Progressing", "True", "FoundNewReplicaSet", 'Found new replica set "%s"' % name, ts)
+            state["progress"] = time.monotonic()
+        # syncRolloutStatus: a complete deployment whose pods all belong to the new RS keeps its condition.
+        elif not (prog.get("reason") == "NewReplicaSetAvailable" and status["replicas"] == status["updatedReplicas"]):
+            if complete:
+                set_condition(conds, "Progressing", "True", "NewReplicaSetAvailable", 'ReplicaSet "%s" has successfully progressed.' % name, ts)
+            elif progressing:
+                set_condition(conds, "Progressing", "True", "ReplicaSetUpdated", 'ReplicaSet "%s" is progressing.' % name, ts, force=True)
+                state["progress"] = time.monotonic()
+            elif prog.get("reason") not in ("NewReplicaSetAvailable", "ProgressDeadlineExceeded") and \
+                    time.monotonic() - state["progress"] > spec.get("progressDeadlineSeconds", 600) * self.c.scale:
+                set_condition(conds, "Progressing", "False", "ProgressDeadlineExceeded", 'ReplicaSet "%s" has timed out progressing.' % name, ts)
+                c.event(dep, "Warning", "ProgressDeadlineExceeded", 'ReplicaSet "%s" has timed out progressing.' % name, "deployment-controller")
+        conds.sort(key=lambda x: 0 if x["type"] == "Available" else 1)
+        status = {k: v for k, v in status.items() if v}
+        status["observedGeneration"] = md.get("generation", 1)
+        status["conditions"] = conds
+        if old_status.get("collisionCount"):
+            status["collisionCount"] = old_status["collisionCount"]
+        dep["status"] = status
+        c.put(BY_KIND["Deployment"], dep)
+
+    # -- ReplicaSet controller ------------------------------------------------------------
+    def owned_pods(self, rs):
+        uid = rs["metadata"]["uid"]
+        return [p for p in self.c.items("pods", rs["metadata"]["namespace"]) if (controller_ref(p) or {}).get("uid") == uid]
+
+    def replicaset(self, rs):
+        c = self.c
+        if rs["metadata"].get("deletionTimestamp"):
+            return
+        pods = [p for p in self.owned_pods(rs) if not p["metadata"].get("deletionTimestamp") and p["status"].get("phase") not in ("Succeeded", "Failed")]
+        want = rs["spec"].get("replicas", 1)
+        tpl = rs["spec"]["template"]
+        for _i in range(max(0, want - len(pods))):
+            pod = {"apiVersion": "v1", "kind": "Pod",
+                   "metadata": {"generateName": rs["metadata"]["name"] + "-", "namespace": rs["metadata"]["namespace"],
+                                "labels": copy.deepcopy((tpl.get("metadata") or {}).get("labels") or {}),
+                                "ownerReferences": [owner_ref(rs, "ReplicaSet", "apps/v1")]},
+                   "spec": copy.deepcopy(tpl.get("spec") or {})}
+            if (tpl.get("metadata") or {}).get("annotations"):
+                pod["metadata"]["annotations"] = copy.deepcopy(tpl["metadata"]["annotations"])
+            try:
+                pod = c.admit(BY_KIND["Pod"], pod, None)
+                c.event(rs, "Normal", "SuccessfulCreate", "Created pod: %s" % pod["metadata"]["name"], "replicaset-controller")
+            except ApiError as exc:
+                c.event(rs, "Warning", "FailedCreate", "Error creating: %s" % exc.message, "replicaset-controller")
+                break
+        if len(pods) > want:
+            def rank(p):
+                st = c.kstate.get(p["metadata"]["uid"], {})
+                # controller.ActivePods order: unassigned, not running, not ready, ready for less time, newer first
+                return (bool(p["spec"].get("nodeName")), p["status"].get("phase") == "Running", bool(st.get("ready")),
+                        -st.get("ready_since", 0), tuple(-ord(ch) for ch in p["metadata"]["creationTimestamp"]))
+            for pod in sorted(pods, key=rank)[:len(pods) - want]:
+                c.delete(BY_KIND["Pod"], pod["metadata"]["namespace"], pod["metadata"]["name"], {})
+                c.event(rs, "Normal", "SuccessfulDelete", "Deleted pod: %s" % pod["metadata"]["name"], "replicaset-controller")
+
+    def replicaset_status(self, rs):
+        c = self.c
+        pods = [p for p in self.owned_pods(rs) if not p["metadata"].get("deletionTimestamp") and p["status"].get("phase") not in ("Succeeded", "Failed")]
+        tlabels = ((rs["spec"]["template"].get("metadata") or {}).get("labels") or {})
+        min_ready = (rs["spec"].get("minReadySeconds") or 0) * c.scale
+        now = time.monotonic()
+        ready = [p for p in pods if c.kstate.get(p["metadata"]["uid"], {}).get("ready")]
+        avail = [p for p in ready if now - c.kstate[p["metadata"]["uid"]].get("ready_since", now) >= min_ready]
+        status = {"replicas": len(pods),
+                  "fullyLabeledReplicas": len([p for p in pods if all(p["metadata"].get("labels", {}).get(k) == v for k, v in tlabels.items())]),
+                  "readyReplicas": len(ready), "availableReplicas": len(avail), "observedGeneration": rs["metadata"].get("generation", 1)}
+        status = {k: v for k, v in status.items() if v or k == "replicas"}
+        if status != rs.get("status"):
+            new = copy.deepcopy(rs)
+            new["status"] = status
+            c.put(BY_KIND["ReplicaSet"], new)
+
+    # -- scheduler ------------------------------------------------------------------------
+    @staticmethod
+    def tolerates(tols, taint):
+        for tol in tols or []:
+            if tol.get("effect") and tol.get("effect") != taint.get("effect"):
+                continue
+            if tol.get("operator") == "Exists" and (not tol.get("key") or tol.get("key") == taint.get("key")):
+                return True
+            if tol.get("key") == taint.get("key") and tol.get("operator", "Equal") == "Equal" and (tol.get("value") or "") == (taint.get("value") or ""):
+                return True
+        return False
+
+    def schedule(self):
+        c = self.c
+        nodes = c.items("nodes")
+        for pod in c.items("pods"):
+            if pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp"):
+                continue
+            fits, reasons = [], {}
+            for node in nodes:
+                ready = any(x["type"] == "Ready" and x["status"] == "True" for x in node["status"].get("conditions") or [])
+                bad = [t for t in node["spec"].get("taints") or [] if t.get("effect") in ("NoSchedule", "NoExecute")
+                       and not self.tolerates(pod["spec"].get("tolerations"), t)]
+                selector = pod["spec"].get("nodeSelector") or {}
+                if node["spec"].get("unschedulable"):
+                    why = "node(s) were unschedulable"
+                elif not ready:
+                    why = "node(s) had untolerated taint {node.kubernetes.io/not-ready: }"
+                elif bad:
+                    why = "node(s) had untolerated taint {%s: %s}" % (bad[0]["key"], bad[0].get("value", ""))
+                elif any(node["metadata"].get("labels", {}).get(k) != v for k, v in selector.items()):
+                    why = "node(s) didn't match Pod's node affinity/selector"
+                else:
+                    fits.append(node)
+                    continue
+                reasons[why] = reasons.get(why, 0) + 1
+            new = copy.deepcopy(pod)
+            conds = new["status"].setdefault("conditions", [])
+            if not fits:
+                msg = "0/%d nodes are available: %s. preemption: 0/%d nodes are available: %d Preemption is not helpful for scheduling." % (
+                    len(nodes), ", ".join("%d %s" % (n, r) for r, n in sorted(reasons.items())), len(nodes), len(nodes))
+                cur = next((x for x in conds if x["type"] == "PodScheduled"), None)
+                if cur is None or cur.get("message") != msg:
+                    set_condition(conds, "PodScheduled", "False", "Unschedulable", msg, now_ts(), True, False)
+                    conds[-1]["lastProbeTime"] = None
+                    c.put(BY_KIND["Pod"], new)
+                    c.event(new, "Warning", "FailedScheduling", msg, "default-scheduler")
+                continue
+            node = fits[c.rr % len(fits)]
+            c.rr += 1
+            new["spec"]["nodeName"] = node["metadata"]["name"]
+            new["status"]["conditions"] = []
+            set_condition(new["status"]["conditions"], "PodScheduled", "True", None, None, now_ts(), True, False)
+            for cond in new["status"]["conditions"]:
+                cond.pop("reason", None)
+                cond.pop("message", None)
+                cond["lastProbeTime"] = None
+            stored = c.put(BY_KIND["Pod"], new)
+            c.event(stored, "Normal", "Scheduled", "Successfully assigned %s/%s to %s" % (
+                new["metadata"]["namespace"], new["metadata"]["name"], node["metadata"]["name"]), "default-scheduler")
+
+    # -- kubelet --------------------------------------------------------------------------
+    def node_address(self, name):
+        for i, (node, addr, _cp) in enumerate(self.c.nodes):
+            if node == name:
+                return i, addr
+        return 0, "127.0.0.1"
+
+    def pod_ip(self, index):
+        used = {p["status"].get("podIP") for p in self.c.items("pods")}
+        for host in range(2, 255):
+            ip = "10.244.%d.%d" % (index, host)
+            if ip not in used:
+                return ip
+        return "10.244.%d.254" % index
+
+    def container_step(self, pod, ctr, st, node, field):
+        """Advance one container through pull/create/start; returns its state dict."""
+        c = self.c
+        image, policy = ctr["image"], ctr.get("imagePullPolicy", default_pull_policy(ctr["image"]))
+        if st.get("state") in ("running", "terminated"):
+            return st
+        now = time.monotonic()
+        present = c.images.has(node, image)
+        fpath = "%s{%s}" % (field, ctr["name"])
+        host = node
+        if policy == "Never" and not present:
+            if st.get("reason") != "ErrImageNeverPull":
+                msg = 'Container image "%s" is not present with pull policy of Never' % image
+                st.update(state="waiting", reason="ErrImageNeverPull", message=msg)
+                c.event(pod, "Warning", "ErrImageNeverPull", msg, "kubelet", host, fpath)
+                c.event(pod, "Warning", "Failed", "Error: ErrImageNeverPull", "kubelet", host, fpath)
+            return st
+        if policy == "Always" or not present:
+            err = ('failed to pull and unpack image "%s": failed to resolve reference "%s": no registry is reachable '
+                   "(the API-server double simulates an offline lab)" % (normalize_image(image), normalize_image(image)))
+            if st.get("reason") not in ("ErrImagePull", "ImagePullBackOff"):
+                c.event(pod, "Normal", "Pulling", 'Pulling image "%s"' % image, "kubelet", host, fpath)
+                c.event(pod, "Warning", "Failed", 'Failed to pull image "%s": %s' % (image, err), "kubelet", host, fpath)
+                c.event(pod, "Warning", "Failed", "Error: ErrImagePull", "kubelet", host, fpath)
+                st.update(state="waiting", reason="ErrImagePull", message=err, since=now)
+            elif st["reason"] == "ErrImagePull" and now - st["since"] >= 10 * c.scale:
+                st.update(reason="ImagePullBackOff", message='Back-off pulling image "%s": ErrImagePull: %s' % (image, err))
+                c.event(pod, "Normal", "BackOff", 'Back-off pulling image "%s"' % image, "kubelet", host, fpath)
+                c.event(pod, "Warning", "Failed", "Error: ImagePullBackOff", "kubelet", host, fpath)
+            return st
+        c.event(pod, "Normal", "Pulled", 'Container image "%s" already present on machine' % image, "kubelet", host, fpath)
+        c.event(pod, "Normal", "Created", "Created container: %s" % ctr["name"], "kubelet", host, fpath)
+        c.event(pod, "Normal", "Started", "Started container %s" % ctr["name"], "kubelet", host, fpath)
+        probe = ctr.get("readinessProbe")
+        delay = ((probe or {}).get("initialDelaySeconds") or 0) * c.scale
+        st.clear()
+        st.update(state="running" if field == "spec.containers" else "terminated", started=now_ts(), since=now,
+                  ready_at=now + delay, cid=secrets.token_hex(32))
+        return st
+
+    def kubelet(self, pod):
+        c = self.c
+        node = pod["spec"].get("nodeName")
+        if not node:
+            return
+        uid = pod["metadata"]["uid"]
+        ks = c.kstate.setdefault(uid, {})
+        now = time.monotonic()
+        terminating = bool(pod["metadata"].get("deletionTimestamp"))
+        if terminating and now >= ks.get("delete_at", 0):
+            c.remove(BY_KIND["Pod"], pod)
+            return
+        index, host_ip = self.node_address(node)
+        new = copy.deepcopy(pod)
+        status = new["status"]
+        ts = now_ts()
+        if "podIP" not in status:
+            ip = self.pod_ip(index)
+            status.update(hostIP=host_ip, hostIPs=[{"ip": host_ip}], podIP=ip, podIPs=[{"ip": ip}], startTime=ts)
+        cstates = ks.setdefault("containers", {})
+        init_done = True
+        init_statuses = []
+        for ctr in new["spec"].get("initContainers") or []:
+            st = cstates.setdefault("init:" + ctr["name"], {})
+            if init_done and not terminating:
+                self.container_step(new, ctr, st, node, "spec.initContainers")
+            init_done = init_done and st.get("state") == "terminated"
+            init_statuses.append(self.container_status(ctr, st, True))
+        statuses = []
+        for ctr in new["spec"]["containers"]:
+            st = cstates.setdefault(ctr["name"], {})
+            if init_done and not terminating:
+                self.container_step(new, ctr, st, node, "spec.containers")
+            if not init_done and not st:
+                st.update(state="waiting", reason="PodInitializing")
+            statuses.append(self.container_status(ctr, st, False, terminating))
+        all_ready = all(s["ready"] for s in statuses)
+        if all_ready and not ks.get("ready"):
+            ks["ready_since"] = now
+        ks["ready"] = all_ready
+        if init_statuses:
+            status["initContainerStatuses"] = init_statuses
+        status["containerStatuses"] = statuses
+        running = any(s["state"].get("running") for s in statuses)
+        status["phase"] = "Running" if running else "Pending"
+        conds = status.setdefault("conditions", [])
+        not_ready = [s["name"] for s in statuses if not s["ready"]]
+
+        def cond(ctype, ok, reason=None, message=None):
+            set_condition(conds, ctype, "True" if ok else "False", reason, message, ts, False, False)
+            for x in conds:
+                if x["type"] == ctype:
+                    x["lastProbeTime"] = None
+                    if ok:
+                        x.pop("reason", None)
+                        x.pop("message", None)
+        cond("PodReadyToStartContainers", True)
+        cond("Initialized", init_done, None if init_done else "ContainersNotInitialized",
+             None if init_done else "containers with incomplete status: [%s]" % " ".join(s["name"] for s in init_statuses if not s["ready"]))
+        msg = "containers with unready status: [%s]" % " ".join(not_ready)
+        cond("Ready", all_ready, None if all_ready else "ContainersNotReady", None if all_ready else msg)
+        cond("ContainersReady", all_ready, None if all_ready else "ContainersNotReady", None if all_ready else msg)
+        order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
+        conds.sort(key=lambda x: order.index(x["type"]) if x["type"] in order else 9)
+        status["observedGeneration"] = new["metadata"].get("generation", 1)
+        if new != pod:
+            c.put(BY_KIND["Pod"], new)
+
+    def container_status(self, ctr, st, init, terminating=False):
+        image = ctr["image"]
+        out = {"name": ctr["name"], "image": image, "imageID": "", "ready": False, "restartCount": 0, "started": False, "lastState": {}}
+        if st.get("state") in ("running", "terminated"):
+            norm = normalize_image(image)
+            out["image"] = norm
+            repo = norm.split("@")[0] if "@" in norm else norm.rsplit(":", 1)[0]
+            out["imageID"] = "%s@sha256:%s" % (repo, hashlib.sha256(norm.encode()).hexdigest())
+            out["containerID"] = "containerd://" + st["cid"]
+            if st["state"] == "running":
+                out["state"] = {"running": {"startedAt": st["started"]}}
+                out["started"] = True
+                out["ready"] = not terminating and time.monotonic() >= st.get("ready_at", 0)
+            else:
+                out["state"] = {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": st["started"], "finishedAt": st["started"],
+                                               "containerID": out["containerID"]}}
+                out["ready"] = True
+        else:
+            waiting = {"reason": st.get("reason", "ContainerCreating")}
+            if st.get("message"):
+                waiting["message"] = st["message"]
+            out["state"] = {"waiting": waiting}
+        if init:
+            out.pop("started", None)
+        return out
+
+    # -- endpoints ------------------------------------------------------------------------
+    def endpoints(self):
+        c = self.c
+        ep_res = BY_KIND["Endpoints"]
+        live = set()
+        for svc in c.items("services"):
+            md, spec = svc["metadata"], svc["spec"]
+            key = (md["namespace"], md["name"])
+            if spec.get("type") == "ExternalName" or not spec.get("selector"):
+                continue
+            live.add(key)
+            c.managed_endpoints.add(key)
+            reqs = [(k, "=", [v]) for k, v in spec["selector"].items()]
+            groups = {}
+            for pod in c.items("pods", md["namespace"]):
+                if not labels_match(reqs, pod["metadata"].get("labels")) or not pod["status"].get("podIP"):
+                    continue
+                if pod["metadata"].get("deletionTimestamp") and not spec.get("publishNotReadyAddresses"):
+                    continue
+                ports = []
+                for port in spec.get("ports") or []:
+                    target = port.get("targetPort", port["port"])
+                    if isinstance(target, str):
+                        found = [p["containerPort"] for ctr in pod["spec"]["containers"] for p in ctr.get("ports") or []
+                                 if p.get("name") == target and p.get("protocol", "TCP") == port.get("protocol", "TCP")]
+                        if not found:
+                            continue
+                        target = found[0]
+                    entry = {"port": target, "protocol": port.get("protocol", "TCP")}
+                    if port.get("name"):
+                        entry = {"name": port["name"], "port": target, "protocol": port.get("protocol", "TCP")}
+                    ports.append(entry)
+                if not ports:
+                    continue
+                addr = {"ip": pod["status"]["podIP"], "nodeName": pod["spec"]["nodeName"],
+                        "targetRef": {"kind": "Pod", "namespace": md["namespace"], "name": pod["metadata"]["name"], "uid": pod["metadata"]["uid"]}}
+                ready = c.kstate.get(pod["metadata"]["uid"], {}).get("ready") or spec.get("publishNotReadyAddresses")
+                group = groups.setdefault(json.dumps(ports, sort_keys=True), {"ports": ports, "addresses": [], "notReadyAddresses": []})
+                group["addresses" if ready else "notReadyAddresses"].append(addr)
+            subsets = []
+            for _k, group in sorted(groups.items()):
+                subset = {}
+                for kind in ("addresses", "notReadyAddresses"):
+                    if group[kind]:
+                        subset[kind] = sorted(group[kind], key=lambda a: ipaddress.ip_address(a["ip"]))
+                subset["ports"] = group["ports"]
+                subsets.append(subset)
+            labels = dict(md.get("labels") or {})
+            if spec.get("clusterIP") == "None":
+                labels["service.kubernetes.io/headless"] = ""
+            old = c.stored("endpoints", md["namespace"], md["name"])
+            body = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": md["name"], "namespace": md["namespace"]}}
+            if labels:
+                body["metadata"]["labels"] = labels
+            if subsets:
+                body["subsets"] = subsets
+            if old is None:
+                c.admit(ep_res, body, None)
+            else:
+                new = copy.deepcopy(old)
+                new.pop("subsets", None)
+                new["metadata"].pop("labels", None)
+                new["metadata"].update(body["metadata"])
+                if subsets:
+                    new["subsets"] = subsets
+                c.put(ep_res, new)
+        for key in list(c.managed_endpoints - live):
+            c.managed_endpoints.discard(key)
+            old = c.stored("endpoints", key[0], key[1])
+            if old is not None and c.stored("services", key[0], key[1]) is None:
+                c.remove(ep_res, old)
+
+    def wanted_listeners(self):
+        wanted = set()
+        for svc in self.c.items("services"):
+            if svc["spec"].get("type") in ("NodePort", "LoadBalancer"):
+                for port in svc["spec"].get("ports") or []:
+                    if port.get("nodePort") and port.get("protocol", "TCP") == "TCP":
+                        for _name, addr, _cp in self.c.nodes:
+                            wanted.add((addr, port["nodePort"]))
+        return wanted
+
+    def backend(self, node_port):
+        """Pick the next ready endpoint of the Service owning node_port: (pod, image) or None."""
+        c = self.c
+        with c.lock:
+            for svc in c.items("services"):
+                for port in svc["spec"].get("ports") or []:
+                    if port.get("nodePort") != node_port:
+                        continue
+                    ep = c.stored("endpoints", svc["metadata"]["namespace"], svc["metadata"]["name"]) or {}
+                    cands = []
+                    for subset in ep.get("subsets") or []:
+                        if any(p.get("name") == port.get("name") or not port.get("name") for p in subset.get("ports") or []):
+                            for addr in subset.get("addresses") or []:
+                                target = [p["port"] for p in subset["ports"] if p.get("name") == port.get("name")] or [subset["ports"][0]["port"]]
+                                cands.append((addr, target[0]))
+                    if not cands:
+                        return None
+                    key = (svc["metadata"]["uid"], node_port)
+                    idx = c.ep_rr.get(key, 0)
+                    c.ep_rr[key] = idx + 1
+                    addr, target = cands[idx % len(cands)]
+                    pod = c.stored("pods", addr["targetRef"]["namespace"], addr["targetRef"]["name"])
+                    if pod is None:
+                        return None
+                    ctrs = pod["spec"]["containers"]
+                    ctr = next((x for x in ctrs for p in x.get("ports") or [] if p.get("containerPort") == target), ctrs[0])
+                    return pod["metadata"]["name"], ctr["image"]
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP
+# --------------------------------------------------------------------------------------------
+
+PUBLIC_PATHS = ("/healthz", "/livez", "/readyz", "/version")
+
+
+def discovery(cluster, path):
+    if path == "/version":
+        return {"major": "1", "minor": K8S_VERSION.split(".")[1], "emulationMajor": "1", "emulationMinor": K8S_VERSION.split(".")[1],
+                "minCompatibilityMajor": "1", "minCompatibilityMinor": str(int(K8S_VERSION.split(".")[1]) - 1), "gitVersion": K8S_VERSION,
+                "gitCommit": "0" * 40, "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.25.0",
+                "compiler": "gc", "platform": "linux/amd64"}
+    if path == "/api":
+        return {"kind": "APIVersions", "versions": ["v1"],
+                "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": cluster.server_address}]}
+    group = {"name": "apps", "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
+             "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}}
+    if path == "/apis":
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [group]}
+    if path == "/apis/apps":
+        return dict({"kind": "APIGroup", "apiVersion": "v1"}, **group)
+    for prefix, gv in (("/api/v1", "v1"), ("/apis/apps/v1", "apps/v1")):
+        if path == prefix:
+            resources = [e for r in RESOURCES if r.api_version == gv for e in r.api_resources()]
+            return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
+    return None
+
+
+def first(query, key, default=None):
+    values = query.get(key)
+    return values[0] if values else default
+
+
+class WatchStream(str):
+    """A watch answer: newline-separated watch events (the double sends them all and ends the response)."""
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "kube-apiserver-double/" + K8S_VERSION
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        log("%s %s" % (self.address_string(), format % args))
+
+    def do_GET(self):
+        self.dispatch("GET")
+
+    def do_POST(self):
+        self.dispatch("POST")
+
+    def do_PUT(self):
+        self.dispatch("PUT")
+
+    def do_PATCH(self):
+        self.dispatch("PATCH")
+
+    def do_DELETE(self):
+        self.dispatch("DELETE")
+
+    def send(self, code, payload, ctype="application/json"):
+        data = payload.encode() if isinstance(payload, str) else (json.dumps(payload) + "\n").encode()
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def dispatch(self, method):
+        cluster = self.server.cluster
+        url = urllib.parse.urlsplit(self.path)
+        query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+        path = url.path.rstrip("/") or "/"
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            if path in ("/healthz", "/livez", "/readyz"):
+                self.send(200, "ok", "text/plain; charset=utf-8")
+                return
+            if path not in PUBLIC_PATHS and self.headers.get("Authorization") != "Bearer " + cluster.token:
+                raise ApiError(401, "Unauthorized", "Unauthorized")
+            with cluster.lock:
+                code, payload = self.route(cluster, method, path, query, raw)
+            if isinstance(payload, WatchStream):
+                self.send(code, payload, "application/json;stream=watch")
+            elif isinstance(payload, str):
+                self.send(code, payload, "text/plain")
+            else:
+                self.send(code, payload)
+        except ApiError as exc:
+            self.send(exc.code, exc.status())
+        except Exception as exc:  # pylint: disable=broad-except
+            import traceback
+            traceback.print_exc()
+            self.send(500, ApiError(500, "InternalError", "Internal error occurred: %s" % exc).status())
+
+    def route(self, cluster, method, path, query, raw):
+        if method == "GET":
+            found = discovery(cluster, path)
+            if found is not None:
+                return 200, found
+        parts = path.strip("/").split("/")
+        if parts[:2] == ["api", "v1"]:
+            group, rest = "", parts[2:]
+        elif parts[:3] == ["apis", "apps", "v1"]:
+            group, rest = "apps", parts[3:]
+        else:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
+        ns = None
+        if len(rest) >= 3 and rest[0] == "namespaces" and (group, rest[2]) in BY_PLURAL:
+            ns, rest = rest[1], rest[2:]
+        res = BY_PLURAL.get((group, rest[0])) if rest else None
+        if res is None or len(rest) > 3 or (ns is not None and not res.namespaced) or (res.namespaced and ns is None and len(rest) > 1):
+            raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
+        name = rest[1] if len(rest) > 1 else None
+        sub = rest[2] if len(rest) > 2 else None
+        if sub is not None and sub not in res.subs:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
+        dry = query.get("dryRun") or []
+        if any(v != "All" for v in dry):
+            raise bad_request('dryRun: Unsupported value: "%s": supported values: "All"' % [v for v in dry if v != "All"][0])
+        dry_run = bool(dry)
+        body = None
+        if raw:
+            try:
+                body = json.loads(raw.decode())
+            except ValueError as exc:
+                raise bad_request("json: %s" % exc)
+        ctype = self.headers.get("Content-Type")
+        if method == "GET":
+            if name is None:
+                listing = cluster.list(res, ns, first(query, "labelSelector"), first(query, "fieldSelector"))
+                if first(query, "watch") in ("true", "1"):
+                    events = [{"type": "ADDED", "object": dict(o, kind=res.kind, apiVersion=res.api_version)} for o in listing["items"]]
+                    return 200, WatchStream("".join(json.dumps(e) + "\n" for e in events))
+                return 200, listing
+            if sub == "log":
+                return 200, cluster.pod_log(ns, name, first(query, "container"))
+            if sub == "scale":
+                return 200, cluster.scale_of(cluster.get(res, ns, name))
+            return 200, cluster.get(res, ns, name)
+        if method == "POST" and name is None:
+            return 201, cluster.create(res, ns, body, dry_run)
+        if method in ("PUT", "PATCH") and name is not None and body is not None:
+            if sub == "scale":
+                return 200, cluster.write_scale(res, ns, name, method, ctype, body, dry_run)
+            if method == "PUT":
+                return 200, cluster.update(res, ns, name, body, dry_run, sub)
+            return 200, cluster.patch(res, ns, name, ctype, body, dry_run, sub)
+        if method == "DELETE":
+            opts = dict(body or {})
+            for key in ("propagationPolicy", "gracePeriodSeconds", "orphanDependents"):
+                if key in query:
+                    opts[key] = first(query, key)
+            if opts.get("gracePeriodSeconds") is not None:
+                opts["gracePeriodSeconds"] = int(opts["gracePeriodSeconds"])
+            if opts.get("orphanDependents") in ("true", True):
+                opts["orphanDependents"] = True
+            if name is not None:
+                return cluster.delete(res, ns, name, opts, dry_run)
+            listing = cluster.list(res, ns, first(query, "labelSelector"), first(query, "fieldSelector"))
+            for item in listing["items"]:
+                cluster.delete(res, item["metadata"].get("namespace"), item["metadata"]["name"], opts, dry_run)
+            return 200, listing
+        if method in ("PUT", "PATCH") and name is not None:
+            raise bad_request("the body of the request is empty")
+        raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
+
+
+class ApiServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, cluster):
+        ThreadingHTTPServer.__init__(self, address, Handler)
+        self.cluster = cluster
+
+
+class NodePortHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+    def do_GET(self):
+        picked = self.server.controllers.backend(self.server.node_port)
+        if picked is None:
+            body, code = "double: no ready endpoints for nodePort %d\n" % self.server.node_port, 503
+        else:
+            body, code = "double: %s %s\n" % picked, 200
+        data = body.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class NodePortServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, controllers):
+        ThreadingHTTPServer.__init__(self, address, NodePortHandler)
+        self.controllers = controllers
+        self.node_port = address[1]
+
+
+class Loop(threading.Thread):
+    def __init__(self, controllers):
+        threading.Thread.__init__(self, daemon=True)
+        self.controllers = controllers
+        self.listeners = {}
+        self.failed = set()
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                wanted = self.controllers.tick()
+                self.reconcile(wanted)
+            except Exception:  # pylint: disable=broad-except
+                import traceback
+                traceback.print_exc()
+            self.stop.wait(TICK)
+
+    def reconcile(self, wanted):
+        for key in list(self.listeners):
+            if key not in wanted:
+                server = self.listeners.pop(key)
+                threading.Thread(target=lambda s=server: (s.shutdown(), s.server_close()), daemon=True).start()
+        for key in wanted - set(self.listeners) - self.failed:
+            try:
+                server = NodePortServer(key, self.controllers)
+            except OSError as exc:
+                log("cannot listen on %s:%d for the nodePort: %s" % (key[0], key[1], exc))
+                self.failed.add(key)
+                continue
+            self.listeners[key] = server
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+        self.failed &= wanted
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------------------------
+
+def kubeconfig_text(server, token):
+    return "\n".join([
+        "apiVersion: v1", "kind: Config", "preferences: {}",
+        "clusters:", "- name: apiserver-double", "  cluster:", "    server: %s" % server,
+        "users:", "- name: apiserver-double-admin", "  user:", "    token: %s" % token,
+        "contexts:", "- name: apiserver-double", "  context:", "    cluster: apiserver-double", "    user: apiserver-double-admin",
+        "    namespace: default",
+        "current-context: apiserver-double", ""])
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="Kubernetes API-server test double (see README.md)")
+    parser.add_argument("--listen", default="127.0.0.1:0", help="HOST:PORT, port 0 picks a free one")
+    parser.add_argument("--kubeconfig", required=True, help="where to write the kubeconfig once listening")
+    parser.add_argument("--nodes", default="node1=127.0.0.1", help="NAME=ADDRESS[:control-plane],...")
+    parser.add_argument("--images-file", help='JSON {"node": ["image", ...]}')
+    parser.add_argument("--images-command", help="command run per node ({node} replaced), one image per output line")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="multiplies every simulated delay")
+    parser.add_argument("--service-cidr", default="10.96.0.0/12")
+    parser.add_argument("--node-port-range", default="30000-32767")
+    parser.add_argument("--background", action="store_true", help="fork; the parent exits 0 once the server answers")
+    parser.add_argument("--pid-file")
+    parser.add_argument("--log-file")
+    opts = parser.parse_args(argv)
+    if opts.images_file and opts.images_command:
+        parser.error("--images-file and --images-command are exclusive")
+    if not re.fullmatch(r"\d+-\d+", opts.node_port_range):
+        parser.error("--node-port-range must be LOW-HIGH")
+    return opts
+
+
+def serve(opts, ready_fd=None):
+    cluster = Cluster(opts)
+    host, _sep, port = opts.listen.rpartition(":")
+    server = ApiServer((host or "127.0.0.1", int(port)), cluster)
+    address = "%s:%d" % (host or "127.0.0.1", server.server_address[1])
+    cluster.server_address = address
+    loop = Loop(Controllers(cluster))
+    loop.start()
+    tmp = opts.kubeconfig + ".tmp"
+    with open(tmp, "w") as handle:
+        handle.write(kubeconfig_text("http://" + address, cluster.token))
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, opts.kubeconfig)
+    if opts.pid_file:
+        with open(opts.pid_file, "w") as handle:
+            handle.write("%d\n" % os.getpid())
+
+    def stop(_signum, _frame):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log("listening on http://%s (kubeconfig %s)" % (address, opts.kubeconfig))
+    if ready_fd is not None:
+        os.write(ready_fd, ("http://%s\n" % address).encode())
+        os.close(ready_fd)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        loop.stop.set()
+        server.server_close()
+        if opts.pid_file and os.path.exists(opts.pid_file):
+            os.unlink(opts.pid_file)
+    return 0
+
+
+def main(argv=None):
+    opts = parse_args(sys.argv[1:] if argv is None else argv)
+    if not opts.background:
+        return serve(opts)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        os.setsid()
+        out = os.open(opts.log_file or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        try:
+            code = serve(opts, write_fd)
+        except Exception:  # pylint: disable=broad-except
+            import traceback
+            traceback.print_exc()
+            code = 1
+        os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        url = pipe.readline().strip()
+    if not url:
+        sys.stderr.write("apiserver-double: the background server did not start (see %s)\n" % (opts.log_file or "its log"))
+        return 1
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
+                if resp.status == 200:
+                    print("apiserver-double: pid %d serving %s" % (pid, url))
+                    return 0
+        except OSError:
+            time.sleep(0.1)
+    sys.stderr.write("apiserver-double: %s did not answer /healthz\n" % url)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
