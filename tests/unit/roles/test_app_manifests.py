@@ -173,3 +173,15 @@ def test_the_role_defaults_pass_the_rules():
     defaults = yaml.safe_load((ROLES / "app" / "defaults" / "main.yml").read_text(encoding="utf-8"))
     literal = {key: value for key, value in defaults.items() if not (isinstance(value, str) and "{{" in value)}
     assert app_errors(literal) == []
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("inventory/proxmox/hosts.yml", "inventory/proxmox/artifacts/kubelab-admin.conf"),
+    ("inventory/proxmox", "inventory/proxmox/artifacts/kubelab-admin.conf"),
+    ("node1,node2,", "./artifacts/kubelab-admin.conf"),
+])
+def test_the_kubeconfig_is_found_beside_the_inventory_from_localhost(monkeypatch, source, expected):
+    # The role runs on the implicit localhost, which has no inventory_dir: the first inventory source tells.
+    monkeypatch.chdir(ROLES.parent)
+    assert render(_templar(ansible_inventory_sources=[source]), "app_kubeconfig") == expected
+    assert render(_templar(ansible_inventory_sources=[source], inventory_dir="/srv/lab"), "app_kubeconfig") == "/srv/lab/artifacts/kubelab-admin.conf"
