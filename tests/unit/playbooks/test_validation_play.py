@@ -138,6 +138,7 @@ def runs(tmp_path_factory):
     jobs.update({"inv:" + k: ({}, _inventory(*v[0]), False) for k, v in BAD_INVENTORIES.items()})
     jobs.update({"good:" + k: (v, _inventory(), True) for k, v in GOOD.items()})
     jobs.update({"app:" + k: (v[0], _inventory(), False, "playbooks/app.yml") for k, v in APP_BAD.items()})
+    jobs.update({"app_checks:" + k: (APP_BAD[k][0], _inventory(), False, "playbooks/app_checks.yml") for k in ("app_node_port", "app_nodes_group")})
     with ThreadPoolExecutor(max_workers=8) as pool:
         futures = {k: pool.submit(_run, tmp, k.replace(":", "_"), *v) for k, v in jobs.items()}
         return {k: f.result() for k, f in futures.items()}
@@ -147,11 +148,12 @@ def test_there_are_enough_bad_cases():
     assert len(BAD) + len(BAD_INVENTORIES) >= 30
 
 
-@pytest.mark.parametrize("case", sorted(["bad:" + k for k in BAD] + ["inv:" + k for k in BAD_INVENTORIES] + ["app:" + k for k in APP_BAD]))
+@pytest.mark.parametrize("case", sorted(["bad:" + k for k in BAD] + ["inv:" + k for k in BAD_INVENTORIES] + ["app:" + k for k in APP_BAD]
+                                         + ["app_checks:app_node_port", "app_checks:app_nodes_group"]))
 def test_bad_input_is_refused_by_the_validation_play(runs, case):
     rc, report = runs[case]
     kind, name = case.split(":")
-    needle = {"bad": BAD, "app": APP_BAD}[kind][name][1] if kind in ("bad", "app") else BAD_INVENTORIES[name][1]
+    needle = {"bad": BAD, "app": APP_BAD, "app_checks": APP_BAD}.get(kind, BAD_INVENTORIES)[name][1]
     assert rc != 0, report
     results = _host_tasks(report)
     assert not [r for r in results if r[1] in MANAGED], "a task ran on a managed host"
