@@ -148,8 +148,11 @@ def test_there_are_enough_bad_cases():
     assert len(BAD) + len(BAD_INVENTORIES) >= 30
 
 
-@pytest.mark.parametrize("case", sorted(["bad:" + k for k in BAD] + ["inv:" + k for k in BAD_INVENTORIES] + ["app:" + k for k in APP_BAD]
-                                         + ["app_checks:app_node_port", "app_checks:app_nodes_group"]))
+BAD_CASES = (["bad:" + k for k in BAD] + ["inv:" + k for k in BAD_INVENTORIES] + ["app:" + k for k in APP_BAD]
+             + ["app_checks:app_node_port", "app_checks:app_nodes_group"])
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
 def test_bad_input_is_refused_by_the_validation_play(runs, case):
     rc, report = runs[case]
     kind, name = case.split(":")
