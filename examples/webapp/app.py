@@ -51,18 +51,24 @@ def settings_from_env(env):
         "version": version,
         "port": port,
         "start_delay": _seconds(env, "WEBAPP_START_DELAY", DEFAULT_START_DELAY[version]),
-        # 0 means never.
-        "exit_after": _seconds(env, "WEBAPP_EXIT_AFTER", 60 if version == 4 else 0),
+        # 0 means never; so does the variable set but empty (unset: 60 s for v4).
+        "exit_after": _seconds(env, "WEBAPP_EXIT_AFTER", 60 if version == 4 and "WEBAPP_EXIT_AFTER" not in env else 0),
         "drain": _seconds(env, "WEBAPP_DRAIN_SECONDS", 5),
     }
 
 
+def timestamp(now):
+    """NOW (a datetime) as the welcome shows it: 2026-12-03 10:00:00.123."""
+    return now.strftime("%Y-%m-%d %H:%M:%S.") + "%03d" % (now.microsecond // 1000)
+
+
 def body_for(version, path, now):
-    """(status, text) of a GET of PATH for VERSION at time NOW."""
+    """(status, text) of a GET of PATH for VERSION at time NOW (a datetime, or text shown as it is)."""
     if path == "/":
         if version == 1:
             return 200, "Welcome user! This is web-app v1\n"
-        return 200, "Welcome user! current time in v%d is %s\n" % (version, now)
+        shown = timestamp(now) if isinstance(now, datetime.datetime) else now
+        return 200, "Welcome user! current time in v%d is %s\n" % (version, shown)
     if path == "/health" and version >= 3:
         return 200, "OK\n"
     return 404, "not found\n"
@@ -87,13 +93,26 @@ def _handler(version):
     return Handler
 
 
-def _stop_later(server, seconds, code):
+def _stop_later(server, seconds, code, unless_draining=False):
+    """Stop SERVER after SECONDS; the process then exits with CODE, unless another stop came first
+    (or, UNLESS_DRAINING, a SIGTERM: the drain's exit 0 wins over v4's crash)."""
     def stop():
         time.sleep(seconds)
+        with server.stop_lock:
+            if server.exit_code is not None or (unless_draining and server.draining):
+                return
+            server.exit_code = code
         print("exiting with status %d" % code, flush=True)
-        server.exit_code = code
         server.shutdown()
     threading.Thread(target=stop, daemon=True).start()
+
+
+def _exit_now(code):
+    def handler(*_):
+        # os.write, not print: a signal handler must not re-enter the buffered stdout.
+        os.write(1, b"signal: exiting with status %d\n" % code)
+        os._exit(code)  # pylint: disable=protected-access
+    return handler
 
 
 def main():
@@ -102,28 +121,35 @@ def main():
     except ValueError as exc:
         print("web-app: %s" % exc, file=sys.stderr)
         return 2
+    signal.signal(signal.SIGINT, _exit_now(130))
+    # Nothing to drain before the server listens: SIGTERM during the start delay exits at once.
+    signal.signal(signal.SIGTERM, _exit_now(0))
     print("web-app v%(version)d: port %(port)d, start delay %(start_delay)d s, exit after %(exit_after)d s (0: never), "
           "drain %(drain)d s" % settings, flush=True)
-    signal.signal(signal.SIGINT, lambda *_: os._exit(130))  # pylint: disable=protected-access
     if settings["start_delay"]:
         time.sleep(settings["start_delay"])
-    server = ThreadingHTTPServer(("", settings["port"]), _handler(settings["version"]))
+    try:
+        server = ThreadingHTTPServer(("", settings["port"]), _handler(settings["version"]))
+    except OSError as exc:
+        print("web-app: cannot listen on port %d: %s" % (settings["port"], exc), file=sys.stderr)
+        return 1
     server.daemon_threads = True
-    server.exit_code = 0
-    draining = []
+    server.exit_code = None
+    server.stop_lock = threading.Lock()
+    server.draining = False
 
     def on_term(*_):
-        if not draining:
-            draining.append(True)
-            print("SIGTERM: serving %d s more, then exiting" % settings["drain"], flush=True)
+        if not server.draining:
+            server.draining = True
+            os.write(1, b"SIGTERM: serving %d s more, then exiting\n" % settings["drain"])
             _stop_later(server, settings["drain"], 0)
     signal.signal(signal.SIGTERM, on_term)
     if settings["exit_after"]:
-        _stop_later(server, settings["exit_after"], 1)
+        _stop_later(server, settings["exit_after"], 1, unless_draining=True)
     print("listening on port %d" % settings["port"], flush=True)
     server.serve_forever(poll_interval=0.2)
     server.server_close()
-    return server.exit_code
+    return server.exit_code or 0
 
 
 if __name__ == "__main__":

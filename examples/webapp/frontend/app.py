@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubelab.cluster contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The example's second microservice (port 8080): shows what the web app answers, through its Service.
+"""The example's second microservice (port 8080, FRONTEND_PORT): shows what the web app answers, through its Service.
 
 The web app's URL is FRONTEND_BACKEND_URL when set; else the Service environment variables Kubernetes gives
 every pod for the Services that existed when it started (<NAME>_SERVICE_HOST and <NAME>_SERVICE_PORT, NAME
@@ -20,13 +20,16 @@ import threading
 import time
 
 try:
+    from http.client import HTTPException
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from urllib.error import URLError
-    from urllib.request import urlopen
+    from urllib.request import ProxyHandler, build_opener
 except ImportError:  # pragma: no cover - Python 2 has no place here
     sys.exit("app.py needs Python 3.7 or later")
 
 ERROR_TEXT = "ERROR RECEIVED"
+# The web app is inside the cluster: never through an HTTP(S)_PROXY the environment may name.
+_OPENER = build_opener(ProxyHandler({}))
 
 
 def backend_url(env):
@@ -44,11 +47,12 @@ def backend_url(env):
 def fetch(url, timeout=2.0):
     """The web app's answer text, or None when there is none to show."""
     try:
-        with urlopen(url, timeout=timeout) as answer:  # nosec - the URL is the app's own Service
+        with _OPENER.open(url, timeout=timeout) as answer:  # nosec - the URL is the app's own Service
             if answer.status != 200:
                 return None
             return answer.read().decode("utf-8", "replace")
-    except (URLError, OSError, ValueError):
+    except (URLError, HTTPException, OSError, ValueError):
+        # URLError covers non-200 answers (HTTPError); OSError timeouts and resets; HTTPException garbage answers.
         return None
 
 
@@ -82,26 +86,61 @@ def _handler(url):
     return Handler
 
 
+def settings_from_env(env):
+    """Port and drain seconds from FRONTEND_PORT and FRONTEND_DRAIN_SECONDS; ValueError names a bad one."""
+    settings = {}
+    for key, name, default in (("port", "FRONTEND_PORT", 8080), ("drain", "FRONTEND_DRAIN_SECONDS", 5)):
+        text = env.get(name, "")
+        if text == "":
+            settings[key] = default
+        elif text.isdigit():
+            settings[key] = int(text)
+        else:
+            raise ValueError("%s=%r is not a whole number" % (name, text))
+    if not 0 < settings["port"] < 65536:
+        raise ValueError("FRONTEND_PORT=%r is not a port" % settings["port"])
+    return settings
+
+
+def _exit_now(code):
+    def handler(*_):
+        # os.write, not print: a signal handler must not re-enter the buffered stdout.
+        os.write(1, b"signal: exiting with status %d\n" % code)
+        os._exit(code)  # pylint: disable=protected-access
+    return handler
+
+
 def main():
-    env = os.environ
-    port_text, drain_text = env.get("FRONTEND_PORT", "8080"), env.get("FRONTEND_DRAIN_SECONDS", "5")
-    if not (port_text.isdigit() and 0 < int(port_text) < 65536 and drain_text.isdigit()):
-        print("frontend: FRONTEND_PORT=%r or FRONTEND_DRAIN_SECONDS=%r is not a number" % (port_text, drain_text), file=sys.stderr)
+    try:
+        settings = settings_from_env(os.environ)
+    except ValueError as exc:
+        print("frontend: %s" % exc, file=sys.stderr)
         return 2
-    url = backend_url(env)
-    server = ThreadingHTTPServer(("", int(port_text)), _handler(url))
+    url = backend_url(os.environ)
+    signal.signal(signal.SIGINT, _exit_now(130))
+    try:
+        server = ThreadingHTTPServer(("", settings["port"]), _handler(url))
+    except OSError as exc:
+        print("frontend: cannot listen on port %d: %s" % (settings["port"], exc), file=sys.stderr)
+        return 1
     server.daemon_threads = True
-    print("frontend: port %s, web app at %s" % (port_text, url), flush=True)
-    signal.signal(signal.SIGINT, lambda *_: os._exit(130))  # pylint: disable=protected-access
+    server.draining = False
 
     def on_term(*_):
+        if server.draining:
+            return
+        server.draining = True
+        os.write(1, b"SIGTERM: serving %d s more, then exiting\n" % settings["drain"])
+
         def stop():
-            time.sleep(int(drain_text))
+            time.sleep(settings["drain"])
             server.shutdown()
         threading.Thread(target=stop, daemon=True).start()
     signal.signal(signal.SIGTERM, on_term)
+    print("frontend: port %d, web app at %s, drain %d s" % (settings["port"], url, settings["drain"]), flush=True)
     server.serve_forever(poll_interval=0.2)
     server.server_close()
+    print("exiting with status 0", flush=True)
     return 0
 
 
