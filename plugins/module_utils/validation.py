@@ -355,7 +355,7 @@ def _misc_rules(out, settings):
     _positive(out, settings, "cni", ("cni_wait_timeout",))
     _positive(out, settings, "control_plane", ("control_plane_init_timeout", "control_plane_wait_timeout"))
     port = cp.get("control_plane_bind_port")
-    if port is not None and (isinstance(port, bool) or not str(port).isdigit() or not 0 < int(port) < 65536):
+    if port is not None and not _port_number(port):
         out.add("control_plane", "control_plane_bind_port", port, "is not a TCP port", "1 to 65535", "e.g. 6443")
     for role, values, name in (("control_plane", cp, "control_plane_ignore_preflight_errors"),
                                ("worker", worker, "worker_ignore_preflight_errors")):
@@ -712,9 +712,7 @@ def _app_rules(out, values):
             and "app_max_surge" in values and "app_max_unavailable" in values:
         out.add("app", "app_max_surge", values["app_max_surge"], "with app_max_unavailable also 0 no rollout can make progress "
                 "(the API server refuses it)", "at least one of them above 0", "keep app_max_unavailable: 0 and set app_max_surge: 1")
-    timeout = values.get("app_wait_timeout")
-    if timeout is not None and (isinstance(timeout, bool) or not str(timeout).isdigit() or int(timeout) <= 0):
-        out.add("app", "app_wait_timeout", timeout, "is not a positive number of seconds", "an integer above 0", "e.g. app_wait_timeout: 300")
+    _positive(out, {"app": values}, "app", ("app_wait_timeout",))
     env = values.get("app_env")
     if isinstance(env, dict):
         for key in env:

@@ -39,8 +39,7 @@ def _valid(obj):
 
 def _example():
     """playbooks/vars/app_example.yml as the playbooks read it (version 1, frontend on)."""
-    raw = yaml.safe_load((PLAYBOOKS / "vars" / "app_example.yml").read_text(encoding="utf-8"))
-    return raw
+    return yaml.safe_load((PLAYBOOKS / "vars" / "app_example.yml").read_text(encoding="utf-8"))
 
 
 def test_the_default_deployment_is_the_walkthroughs_with_a_rolling_update():
