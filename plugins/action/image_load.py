@@ -21,7 +21,7 @@ import os
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.image_archive import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._image_archive import (
     IMPORT,
     ArchiveError,
     argument_spec,

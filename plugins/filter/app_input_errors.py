@@ -44,7 +44,7 @@ _value:
   elements: str
 """
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.validation import app_errors
+from ansible_collections.kubelab.cluster.plugins.module_utils._validation import app_errors
 
 
 def app_input_errors(values):

@@ -37,7 +37,7 @@ _value:
   elements: dict
 """
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.app_status import pod_rows
+from ansible_collections.kubelab.cluster.plugins.module_utils._app_status import pod_rows
 
 
 def app_pods(pods):

@@ -52,7 +52,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.app_status import rollout_diagnosis
+from ansible_collections.kubelab.cluster.plugins.module_utils._app_status import rollout_diagnosis
 
 
 def app_rollout_diagnosis(deployment, pods, events=None, waited=None):

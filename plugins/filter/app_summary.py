@@ -58,7 +58,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.app_status import summary
+from ansible_collections.kubelab.cluster.plugins.module_utils._app_status import summary
 
 
 def app_summary(deployment, pods, services, endpoints, nodes):

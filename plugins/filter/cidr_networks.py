@@ -44,7 +44,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.validation import parse_cidrs
+from ansible_collections.kubelab.cluster.plugins.module_utils._validation import parse_cidrs
 
 
 def cidr_networks(value):

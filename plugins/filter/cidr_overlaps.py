@@ -51,7 +51,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.validation import overlaps, parse_cidrs
+from ansible_collections.kubelab.cluster.plugins.module_utils._validation import overlaps, parse_cidrs
 
 
 def cidr_overlaps(value, other):

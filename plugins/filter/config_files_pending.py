@@ -49,7 +49,7 @@ _value:
   elements: dict
 """
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.config_files import files_pending
+from ansible_collections.kubelab.cluster.plugins.module_utils._config_files import files_pending
 
 
 def config_files_pending(files, states):

@@ -55,7 +55,7 @@ _value:
   elements: dict
 """
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.doctor import doctor_rows as _doctor_rows
+from ansible_collections.kubelab.cluster.plugins.module_utils._doctor import doctor_rows as _doctor_rows
 
 
 def doctor_rows(read, preflight, settings, is_control_plane, problems=None):

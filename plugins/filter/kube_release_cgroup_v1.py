@@ -47,7 +47,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.kube_release import cgroup_v1_rule
+from ansible_collections.kubelab.cluster.plugins.module_utils._kube_release import cgroup_v1_rule
 
 
 def kube_release_cgroup_v1(version, cgroup, allow):

@@ -37,7 +37,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.kube_release import cri_socket
+from ansible_collections.kubelab.cluster.plugins.module_utils._kube_release import cri_socket
 
 
 def kube_release_cri_socket(runtime):

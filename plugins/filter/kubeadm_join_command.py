@@ -44,7 +44,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_output import parse_join_command
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import parse_join_command
 
 
 def kubeadm_join_command(text):

@@ -54,7 +54,7 @@ _value:
     failed: true
 """
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_output import parse_preflight
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import parse_preflight
 
 
 def kubeadm_preflight(text):

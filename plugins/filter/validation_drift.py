@@ -44,7 +44,7 @@ _value:
   elements: str
 """
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.validation import drift
+from ansible_collections.kubelab.cluster.plugins.module_utils._validation import drift
 
 
 def validation_drift(wanted, running):

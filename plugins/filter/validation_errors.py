@@ -74,7 +74,7 @@ _value:
   elements: str
 """
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.validation import input_errors
+from ansible_collections.kubelab.cluster.plugins.module_utils._validation import input_errors
 
 
 def validation_errors(provided, specs, groups, group_names, releases, spec_results=None):

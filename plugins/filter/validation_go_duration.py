@@ -45,7 +45,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.validation import parse_duration
+from ansible_collections.kubelab.cluster.plugins.module_utils._validation import parse_duration
 
 
 def validation_go_duration(value, allow_zero=False):

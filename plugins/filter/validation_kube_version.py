@@ -52,7 +52,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.validation import parse_kube_version
+from ansible_collections.kubelab.cluster.plugins.module_utils._validation import parse_kube_version
 
 
 def validation_kube_version(value, releases, style="package"):

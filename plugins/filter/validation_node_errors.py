@@ -56,7 +56,7 @@ _value:
   elements: str
 """
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.validation import node_errors
+from ansible_collections.kubelab.cluster.plugins.module_utils._validation import node_errors
 
 
 def validation_node_errors(nodes, pod_subnet, service_subnet, check_ports=True):

@@ -40,7 +40,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.validation import effective_settings
+from ansible_collections.kubelab.cluster.plugins.module_utils._validation import effective_settings
 
 
 def validation_settings(provided, specs):

@@ -53,7 +53,7 @@ _raw:
 
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.config_files import read_state
+from ansible_collections.kubelab.cluster.plugins.module_utils._config_files import read_state
 
 
 class LookupModule(LookupBase):

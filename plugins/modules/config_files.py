@@ -166,7 +166,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.config_files import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._config_files import (
     DEFAULT_MODE,
     DEFAULT_PARENTS_MODE,
     check_input,

@@ -226,7 +226,7 @@ import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.image_archive import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._image_archive import (
     IMPORT,
     PRESENT,
     TAG,

@@ -176,20 +176,20 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_cluster import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_cluster import (
     COMPLETE,
     PARTIAL,
     UNREACHABLE,
     finish_argv,
 )
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import (
     ADMIN_CONF,
     KUBELET_CONFIG,
     init_argv,
     preflight_message,
     validate_ignore_preflight_errors,
 )
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_module import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_module import (
     check_timeout,
     common_argument_spec,
     find_kubeadm,
@@ -199,7 +199,7 @@ from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_module imp
     run_kubeadm,
     timed_out,
 )
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_output import parse_init_output, parse_preflight
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import parse_init_output, parse_preflight
 
 ABSENT = "absent"
 

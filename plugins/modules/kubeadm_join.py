@@ -152,7 +152,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import (
     APISERVER_MANIFEST,
     KUBELET_CONF,
     join_argv,
@@ -164,14 +164,14 @@ from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common imp
     validate_ignore_preflight_errors,
     validate_token,
 )
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_module import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_module import (
     check_timeout,
     common_argument_spec,
     find_kubeadm,
     kubeconfig_ca_hash,
     run_kubeadm,
 )
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_output import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import (
     find_join_commands,
     parse_preflight,
 )

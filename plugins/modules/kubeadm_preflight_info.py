@@ -127,11 +127,11 @@ import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import (
     preflight_argv,
     validate_ignore_preflight_errors,
 )
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_module import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_module import (
     check_timeout,
     common_argument_spec,
     find_kubeadm,
@@ -139,7 +139,7 @@ from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_module imp
     run_kubeadm,
     timed_out,
 )
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_output import parse_preflight
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import parse_preflight
 
 DRY_RUN_PARENT = "/etc/kubernetes/tmp"
 

@@ -153,7 +153,7 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import (
     endpoint_from_server,
     format_rfc3339,
     kubeconfig_ca_hash_text,
@@ -167,14 +167,14 @@ from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common imp
     validate_ca_hashes,
     validate_token,
 )
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_module import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_module import (
     check_timeout,
     common_argument_spec,
     find_kubeadm,
     read_text,
     run_kubeadm,
 )
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_output import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import (
     CERT_KEY_RE,
     TOKEN_RE,
     join_data,

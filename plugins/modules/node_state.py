@@ -286,7 +286,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.node_state import LocalIO, gather, options_error
+from ansible_collections.kubelab.cluster.plugins.module_utils._node_state import LocalIO, gather, options_error
 
 
 def _runner(module):

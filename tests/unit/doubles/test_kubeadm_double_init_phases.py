@@ -19,8 +19,8 @@ import pytest
 # cri_socket is a fixture: importing it makes it available to this module's tests.
 from test_kubeadm_double import BIN, HAS_OPENSSL, cri_socket, fake_proc, free_port, wait_for, write_config  # noqa: F401 pylint: disable=unused-import
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_cluster import finish_argv
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_module import read_init_state
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_cluster import finish_argv
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_module import read_init_state
 
 pytestmark = pytest.mark.skipif(not HAS_OPENSSL, reason="openssl makes the double's CA")
 

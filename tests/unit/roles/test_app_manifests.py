@@ -12,7 +12,7 @@ import pathlib
 import kubernetes_validate
 import pytest
 import yaml
-from ansible_collections.kubelab.cluster.plugins.module_utils.validation import app_errors
+from ansible_collections.kubelab.cluster.plugins.module_utils._validation import app_errors
 from role_vars import ROLES, render, role_templar, trusted  # pylint: disable=import-error
 
 PLAYBOOKS = pathlib.Path(__file__).resolve().parents[3] / "playbooks"

@@ -19,8 +19,8 @@ import pytest
 import yaml
 from role_vars import ROLES, trusted, render, role_templar
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.config_files import parse_state
-from ansible_collections.kubelab.cluster.plugins.module_utils.node_state import LocalIO, gather
+from ansible_collections.kubelab.cluster.plugins.module_utils._config_files import parse_state
+from ansible_collections.kubelab.cluster.plugins.module_utils._node_state import LocalIO, gather
 
 READS = {  # role: (task file, registered name)
     "prereqs": ("validate.yml", "__prereqs_node"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from role_vars import render as _render, role_templar
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.node_state import parse_dpkg_status
+from ansible_collections.kubelab.cluster.plugins.module_utils._node_state import parse_dpkg_status
 
 HELD_1_36_1 = [
     "cri-tools 1.36.0-1.1 install ok installed",

@@ -12,8 +12,8 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
 from ansible_collections.kubelab.cluster.plugins.filter import config_files_pending as plugin
-from ansible_collections.kubelab.cluster.plugins.module_utils import config_files as cf
-from ansible_collections.kubelab.cluster.plugins.module_utils.node_state import LocalIO, gather
+from ansible_collections.kubelab.cluster.plugins.module_utils import _config_files as cf
+from ansible_collections.kubelab.cluster.plugins.module_utils._node_state import LocalIO, gather
 
 CONTENT = "overlay\nbr_netfilter\n"
 SHA1 = hashlib.sha1(CONTENT.encode()).hexdigest()

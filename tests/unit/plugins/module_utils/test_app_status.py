@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import pathlib
 
-from ansible_collections.kubelab.cluster.plugins.module_utils import app_status
+from ansible_collections.kubelab.cluster.plugins.module_utils import _app_status as app_status
 
 LOOP = pathlib.Path(__file__).resolve().parents[4] / "roles" / "app" / "files" / "request_loop.py"
 

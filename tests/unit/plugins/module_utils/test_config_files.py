@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from hypothesis import given, strategies as st
 
-from ansible_collections.kubelab.cluster.plugins.module_utils import config_files as cf
+from ansible_collections.kubelab.cluster.plugins.module_utils import _config_files as cf
 
 USERS = {"root": 0, "kube": 1001}
 GROUPS = {"root": 0, "kube": 2001}

@@ -8,7 +8,7 @@ import pathlib
 
 import pytest
 
-from ansible_collections.kubelab.cluster.plugins.module_utils import image_archive as ia
+from ansible_collections.kubelab.cluster.plugins.module_utils import _image_archive as ia
 
 from .. import image_archives as build
 

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from ansible_collections.kubelab.cluster.plugins.module_utils import kubeadm_cluster as cluster
+from ansible_collections.kubelab.cluster.plugins.module_utils import _kubeadm_cluster as cluster
 
 from ..conftest import read_fixture
 

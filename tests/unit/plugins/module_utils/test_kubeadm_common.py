@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.kubelab.cluster.plugins.module_utils import kubeadm_common as common
+from ansible_collections.kubelab.cluster.plugins.module_utils import _kubeadm_common as common
 
 from ..conftest import FIXTURES, read_fixture
 
@@ -264,7 +264,7 @@ def test_join_outcome_other_reasons(text, rc, reason):
 
 
 def test_preflight_message_lists_each_error_with_hint():
-    from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_output import parse_preflight
+    from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import parse_preflight
 
     preflight = parse_preflight(read_fixture("preflight_v1.20_seed_proxmox.txt"))
     message = common.preflight_message(preflight, "kubeadm init preflight checks failed:")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.kubelab.cluster.plugins.module_utils import kubeadm_output as out
+from ansible_collections.kubelab.cluster.plugins.module_utils import _kubeadm_output as out
 
 from ..conftest import FIXTURES, read_fixture
 

@@ -9,9 +9,9 @@ import pathlib
 
 import pytest
 
-from ansible_collections.kubelab.cluster.plugins.module_utils import kube_release as kr
-from ansible_collections.kubelab.cluster.plugins.module_utils import node_state as ns
-from ansible_collections.kubelab.cluster.plugins.module_utils.config_files import files_pending, parse_state
+from ansible_collections.kubelab.cluster.plugins.module_utils import _kube_release as kr
+from ansible_collections.kubelab.cluster.plugins.module_utils import _node_state as ns
+from ansible_collections.kubelab.cluster.plugins.module_utils._config_files import files_pending, parse_state
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "kubeadm"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ansible_collections.kubelab.cluster.plugins.module_utils import kubeadm_common as common
-from ansible_collections.kubelab.cluster.plugins.module_utils import kubeadm_output as out
+from ansible_collections.kubelab.cluster.plugins.module_utils import _kubeadm_common as common
+from ansible_collections.kubelab.cluster.plugins.module_utils import _kubeadm_output as out
 
 from ..conftest import read_fixture
 

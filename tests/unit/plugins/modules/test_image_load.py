@@ -9,7 +9,7 @@ import tarfile
 import pytest
 from ansible.module_utils import basic
 
-from ansible_collections.kubelab.cluster.plugins.module_utils import image_archive as ia
+from ansible_collections.kubelab.cluster.plugins.module_utils import _image_archive as ia
 from ansible_collections.kubelab.cluster.plugins.modules import image_load
 
 from .. import image_archives as build

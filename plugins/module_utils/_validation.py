@@ -19,8 +19,8 @@ import ipaddress
 import os
 import re
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import parse_go_duration
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_output import valid_endpoint
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import parse_go_duration
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import valid_endpoint
 
 # kube-apiserver refuses a service range with more than 20 host bits (IPv4 /12, IPv6 /108).
 SERVICE_MIN_PREFIX = {4: 12, 6: 108}

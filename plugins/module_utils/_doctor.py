@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.kube_release import cgroup_v1_rule
+from ansible_collections.kubelab.cluster.plugins.module_utils._kube_release import cgroup_v1_rule
 
 FAIL = "FAIL"
 WARN = "WARN"

@@ -24,12 +24,12 @@ import shutil
 import socket
 import stat
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.config_files import read_state
-from ansible_collections.kubelab.cluster.plugins.module_utils.kube_release import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._config_files import read_state
+from ansible_collections.kubelab.cluster.plugins.module_utils._kube_release import (
     SUPPORTED_RELEASES,
     release_name,
 )
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import (
     DerError,
     ca_cert_hashes_from_pem,
     kubeconfig_ca_hash_text,

@@ -20,7 +20,7 @@ import datetime
 import hashlib
 import re
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_output import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import (
     CA_HASH_RE,
     CERT_KEY_RE,
     TOKEN_RE,

@@ -15,7 +15,7 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import re
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import (
     kubeconfig_cluster,
     kubeconfig_data,
     kubeconfig_section,

@@ -19,13 +19,13 @@ import time
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_cluster import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_cluster import (
     UNREACHABLE,
     init_state,
     kubeconfig_credentials,
     probe_plan,
 )
-from ansible_collections.kubelab.cluster.plugins.module_utils.kubeadm_common import (
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import (
     TIMEOUT_RC,
     kubeconfig_ca_hash_text,
     mask_argv,
