@@ -7,8 +7,9 @@ set -euo pipefail
 
 suite="${KUBELAB_NODE_SUITE:-bookworm}"
 mirror="${KUBELAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-# openssl serves the kubeadm test double (tests/doubles), which makes a real CA.
-packages="systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,procps,kmod,ca-certificates,gnupg,curl,sudo,openssl"
+# openssl serves the kubeadm test double (tests/doubles), which makes a real CA; openssh-server and
+# sudo let molecule/cluster reach a node as a non-root sudo user over SSH, as on a VM.
+packages="systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,procps,kmod,ca-certificates,gnupg,curl,sudo,openssl,openssh-server"
 # The tag carries a hash of this script, so a changed recipe builds a new image.
 default_image="kubelab/node:debian12-$(sha256sum "$0" | cut -c1-10)"
 if [ "${1:-}" = "--print-name" ]; then
@@ -48,6 +49,11 @@ done
 # /var/lib/dbus/machine-id would be taken over by every node (the cloned-template problem).
 : > /etc/machine-id
 rm -f /var/lib/dbus/machine-id
+# The same for the SSH host keys: each node makes its own when sshd first starts.
+rm -f /etc/ssh/ssh_host_*
+mkdir -p /etc/systemd/system/ssh.service.d
+printf '[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n' \
+  > /etc/systemd/system/ssh.service.d/host-keys.conf
 TRIM
 # apt sources with the same mirror, plus updates and security.
 cat > "$rootfs/etc/apt/sources.list" <<SRC
