@@ -13,8 +13,9 @@ module: kubeadm_init
 short_description: Initialize the first Kubernetes control-plane node with kubeadm init
 version_added: 0.1.0
 description:
-  - Runs C(kubeadm init --config) once and returns the join data for workers and, with O(upload_certs),
-    for further control-plane nodes.
+  - Runs C(kubeadm init --config) once and returns what kubeadm printed to join workers and, with O(upload_certs),
+    further control-plane nodes - without the secrets - the API server endpoint, the CA pins and the bootstrap
+    token's ID. Get join data with the token from M(kubelab.cluster.kubeadm_token).
   - Idempotent, decided from the cluster - with C(/etc/kubernetes/admin.conf) present, the module asks the API server
     (with admin.conf's own credentials) for the objects the later init phases create - the C(kubeadm-config)
     ConfigMap, the C(cluster-info) ConfigMap and its RBAC Role. All present - initialized, nothing runs.
@@ -25,8 +26,9 @@ description:
     anything - it may be a working cluster whose control plane is down.
   - Bad input (missing config file, malformed O(ignore_preflight_errors)) fails before kubeadm runs.
   - Preflight failures are returned structured, each error with a one-line remediation hint.
-  - Bootstrap tokens and certificate keys never appear in RV(ignore:msg), RV(stdout), RV(stderr) or RV(cmd);
-    they are only returned inside RV(join) and RV(control_plane_join).
+  - Bootstrap tokens and certificate keys appear nowhere in the result - RV(ignore:msg), RV(stdout), RV(stderr) and
+    RV(cmd) are masked and RV(join) and RV(control_plane_join) hold only the token ID, so a C(-vvv) log or a
+    registered variable never carries a live token.
 author:
   - kubelab.cluster maintainers (@kubelab)
 extends_documentation_fragment:
@@ -53,8 +55,9 @@ options:
     required: true
   upload_certs:
     description:
-      - Upload the control-plane certificates to the C(kubeadm-certs) Secret and return a certificate key in
-        RV(control_plane_join), so more control-plane nodes can join.
+      - Upload the control-plane certificates to the C(kubeadm-certs) Secret, so more control-plane nodes can join.
+        The certificate key is not returned (RV(control_plane_join) says whether kubeadm printed one); get a new one
+        with M(kubelab.cluster.kubeadm_token) and O(kubelab.cluster.kubeadm_token#module:certificate_key=true).
     type: bool
     default: false
   ignore_preflight_errors:
@@ -81,8 +84,8 @@ options:
     type: int
     default: 120
 notes:
-  - The result holds secrets in RV(join) and RV(control_plane_join); register it with C(no_log) tasks or pass it
-    on without printing it.
+  - The result holds no secret, so the task needs no C(no_log) (the bootstrap token lives for its TTL; only its ID is
+    returned).
 seealso:
   - module: kubelab.cluster.kubeadm_join
   - module: kubelab.cluster.kubeadm_token
@@ -94,7 +97,6 @@ EXAMPLES = r"""
   kubelab.cluster.kubeadm_init:
     config: /etc/kubernetes/kubeadm-config.yaml
   register: kubelab_init
-  no_log: true
 
 - name: Initialize with certificate upload for more control-plane nodes, tolerating 1 CPU in a lab
   kubelab.cluster.kubeadm_init:
@@ -130,20 +132,22 @@ preflight:
     failed: false
 join:
   description:
-    - Join data for worker nodes (secret). V(null) when kubeadm init did not run in this call.
+    - The worker join command kubeadm printed, without its secrets - C(token_id) is the public half of the bootstrap
+      token (before the dot), C(certificate_key_printed) whether a certificate key was on the command line.
+    - V(null) when kubeadm init did not run in this call.
   returned: always
   type: dict
   sample:
     api_server_endpoint: 192.168.3.100:6443
-    token: abcdef.0123456789abcdef
+    token_id: abcdef
     discovery_token_ca_cert_hashes:
       - sha256:366824f19b48b07d5e69fd2e928343b28b949cf161a5ff9ec10bf960ff4636c9
     control_plane: false
-    certificate_key: null
-    command: kubeadm join 192.168.3.100:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:3668...
+    certificate_key_printed: false
 control_plane_join:
   description:
-    - Join data for control-plane nodes (secret), with C(certificate_key) when O(upload_certs=true).
+    - The control-plane join command kubeadm printed, in the same form as RV(join) (C(certificate_key_printed) is
+      true when O(upload_certs=true)).
     - V(null) when kubeadm init did not run in this call or printed no control-plane command (kubeadm prints it
       only when the configuration sets C(controlPlaneEndpoint)).
   returned: always
@@ -202,6 +206,19 @@ from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_module im
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import parse_init_output, parse_preflight
 
 ABSENT = "absent"
+
+
+def without_secrets(join):
+    """kubeadm's printed join data with the token cut to its ID and no certificate key or command line."""
+    if join is None:
+        return None
+    return dict(
+        api_server_endpoint=join["api_server_endpoint"],
+        token_id=(join["token"] or "").split(".", 1)[0] or None,
+        discovery_token_ca_cert_hashes=list(join["discovery_token_ca_cert_hashes"]),
+        control_plane=join["control_plane"],
+        certificate_key_printed=bool(join["certificate_key"]),
+    )
 
 
 def node_state(module):
@@ -292,7 +309,10 @@ def main():
             result["changed"] = False
             module.fail_json(msg=preflight_message(result["preflight"], "kubeadm init preflight checks failed:"), **result)
         module.fail_json(msg="kubeadm init failed (rc=%d); see stderr" % rc, **result)
-    result.update(initialized=True, join=parsed["join"], control_plane_join=parsed["control_plane_join"])
+    # The whole token would reach -v logs and registered variables: the worker role mints its join data with
+    # kubeadm_token (a no_log task) instead.
+    result.update(initialized=True, join=without_secrets(parsed["join"]),
+                  control_plane_join=without_secrets(parsed["control_plane_join"]))
     if params["upload_certs"] and parsed["control_plane_join"] is None:
         module.warn("upload_certs is set but kubeadm printed no control-plane join command; kubeadm only prints it "
                     "when the configuration sets controlPlaneEndpoint, which joining more control-plane nodes needs")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from ansible_collections.kubelab.cluster.plugins.modules import kubeadm_init
@@ -51,11 +54,30 @@ def test_init_runs_kubeadm_with_the_expected_argv_and_returns_join_data(node, ru
     (wrapped,) = [argv for argv in runner.calls if "init" in argv]
     assert wrapped == ["/usr/bin/timeout", "--kill-after=10", "600s", "/usr/bin/kubeadm", "init", "--config",
                        str(node / "kubeadm.yaml"), "--upload-certs", "--ignore-preflight-errors=NumCPU,Mem"]
-    assert result["join"]["token"] == TOKEN and result["join"]["control_plane"] is False
-    assert result["control_plane_join"]["certificate_key"] == KEY
+    assert result["join"] == {
+        "api_server_endpoint": "k8s-control.pve1.lan:6443", "token_id": "vo8v1g", "control_plane": False,
+        "discovery_token_ca_cert_hashes": [result["join"]["discovery_token_ca_cert_hashes"][0]],
+        "certificate_key_printed": False,
+    }
+    assert result["control_plane_join"]["control_plane"] is True
+    assert result["control_plane_join"]["certificate_key_printed"] is True
     assert result["kubeadm_version"] == "v1.36.1"
     assert_no_secrets(result, TOKEN, KEY)
     assert "vo8v1g." in result["stdout"], "the masked output is still returned"
+
+
+@pytest.mark.parametrize("fixture", ["init_v1.31_upload_certs.txt", "init_v1.34_worker_join.txt"])
+def test_no_secret_anywhere_in_the_result(node, run_module, fixture):
+    """A -v log prints the whole result: neither the token's secret half nor a certificate key may be in it."""
+    output = read_fixture(fixture)
+    result, failed, _runner = run_module(kubeadm_init, {"config": str(node / "kubeadm.yaml"), "upload_certs": True},
+                                         [("init ", (0, output, ""))])
+    assert not failed and result["join"]["token_id"]
+    printed = json.dumps(result)
+    assert not re.search(r"\b[a-z0-9]{6}\.[a-z0-9]{16}\b", printed), "a bootstrap token is in the result"
+    for secret in re.findall(r"\b[a-z0-9]{6}\.([a-z0-9]{16})\b", output) + re.findall(r"\b[0-9a-f]{64}\b", output):
+        if "sha256:" + secret not in output:  # CA pins are public
+            assert secret not in printed
 
 
 def test_initialized_node_runs_nothing_and_is_unchanged(node, run_module, cluster):
