@@ -31,6 +31,10 @@ done
 crictl="$bindir/crictl"
 [ -x "$crictl" ] || crictl="$here/doubles/crictl"
 units="$root/tests/doubles/systemd"
+# The kubeadm double starts the API-server double and reads YAML with PyYAML: both ship with it.
+apiserver="$root/tests/doubles/apiserver/apiserver.py"
+double_depends=""
+if [ "$bindir" = "$root/tests/doubles/bin" ]; then double_depends=", python3-yaml"; fi
 
 # Tools: dpkg-deb (dpkg), apt-ftparchive (apt-utils), gpg; installed when missing.
 missing=()
@@ -63,7 +67,7 @@ cni_version="${cni_version%%+*}"
 cni_version="${cni_version%%-*}"
 
 stamp="$( { echo "$version $arch $cni_version"; sha256sum "$0" "$bindir"/kubeadm "$bindir"/kubelet \
-  "$bindir"/kubectl "$crictl" "$units"/* "$cni_deb" | cut -d' ' -f1; } | sha256sum | cut -d' ' -f1)"
+  "$bindir"/kubectl "$crictl" "$units"/* "$cni_deb" "$apiserver" | cut -d' ' -f1; } | sha256sum | cut -d' ' -f1)"
 repo="$out/core:/stable:/v$minor/deb"
 if [ -f "$state/stamp" ] && [ "$(cat "$state/stamp")" = "$stamp" ] && [ -f "$repo/InRelease" ]; then
   echo "build-repo: $repo is up to date (kubeadm v$version)"
@@ -105,13 +109,16 @@ mkpkg kubelet "$kube_pkg_version" \
 
 install -D -m 0755 "$bindir/kubeadm" "$work/kubeadm/usr/bin/kubeadm"
 install -D -m 0644 "$units/10-kubeadm.conf" "$work/kubeadm/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"
+if [ -n "$double_depends" ]; then
+  install -D -m 0644 "$apiserver" "$work/kubeadm/usr/lib/kubelab-doubles/apiserver.py"
+fi
 # The real packages' cri-tools floor moves with the release (observed: pkgs.k8s.io v1.28 needs
 # >= 1.28.0, v1.36 needs >= 1.30.0), and each minor's repository carries a cri-tools it satisfies.
 # Here: the release's own minor, at most 1.30; the cri-tools built below (<minor>.0) satisfies it.
 crictl_floor="$minor.0"
 if [ "${minor#*.}" -gt 30 ]; then crictl_floor="${minor%%.*}.30.0"; fi
 mkpkg kubeadm "$kube_pkg_version" \
-  "kubelet (>= 1.19.0), kubectl (>= 1.13.0), cri-tools (>= $crictl_floor), kubernetes-cni (>= 1.1.1)" \
+  "kubelet (>= 1.19.0), kubectl (>= 1.13.0), cri-tools (>= $crictl_floor), kubernetes-cni (>= 1.1.1)$double_depends" \
   "Command-line utility for administering a Kubernetes cluster"
 
 install -D -m 0755 "$bindir/kubectl" "$work/kubectl/usr/bin/kubectl"

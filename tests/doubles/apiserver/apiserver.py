@@ -87,9 +87,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import argparse
+import calendar
 import copy
 import datetime
 import hashlib
+import importlib.machinery
+import importlib.util
 import ipaddress
 import json
 import os
@@ -98,6 +101,7 @@ import re
 import secrets
 import shlex
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -2279,6 +2283,9 @@ class Handler(BaseHTTPRequestHandler):
             if path in ("/healthz", "/livez", "/readyz"):
                 self.send(200, "ok", "text/plain; charset=utf-8")
                 return
+            if self.server.kubeadm:
+                self.send(200, node_route(self, method, path, raw))
+                return
             if path not in PUBLIC_PATHS and self.headers.get("Authorization") != "Bearer " + cluster.token:
                 raise ApiError(401, "Unauthorized", "Unauthorized")
             with cluster.lock:
@@ -2372,6 +2379,7 @@ class Handler(BaseHTTPRequestHandler):
 class ApiServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    kubeadm = None
 
     def __init__(self, address, cluster):
         ThreadingHTTPServer.__init__(self, address, Handler)
@@ -2444,6 +2452,155 @@ class Loop(threading.Thread):
 
 
 # --------------------------------------------------------------------------------------------
+# The API server of a node the kubeadm double set up (--kubeadm): HTTPS with the cluster's PKI,
+# answering from the kubeadm double's state file what kubeadm join, kubectl (double) and the
+# collection's modules ask. The state helpers are the kubeadm double's own, loaded from its file.
+# --------------------------------------------------------------------------------------------
+
+# Objects of init's later phases: path -> (phase, resource[.group], namespace, name).
+PHASE_OBJECTS = {
+    "/api/v1/namespaces/kube-system/configmaps/kubeadm-config": ("upload-config", "configmaps", "kube-system",
+                                                                 "kubeadm-config"),
+    "/apis/rbac.authorization.k8s.io/v1/namespaces/kube-public/roles/kubeadm:bootstrap-signer-clusterinfo": (
+        "bootstrap-token", "roles.rbac.authorization.k8s.io", "kube-public", "kubeadm:bootstrap-signer-clusterinfo"),
+}
+# A joined node's kubelet and CNI pod take a while to report Ready; a run that ends right after the
+# joins sees NotReady workers unless it waits.
+READY_DELAY = float(os.environ.get("KUBELAB_DOUBLE_READY_DELAY_SECONDS", "3"))
+
+
+def load_kubeadm(path):
+    loader = importlib.machinery.SourceFileLoader("kubeadm_double", path)
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def node_list(kubeadm, state):
+    has_cni = any(o.get("kind") == "DaemonSet" for o in state.get("objects", {}).values())
+    items = []
+    for name, info in sorted(state.get("nodes", {}).items()):
+        joined = info.get("joined_at")
+        settled = not joined or time.time() - calendar.timegm(time.strptime(joined, "%Y-%m-%dT%H:%M:%SZ")) >= READY_DELAY
+        labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}
+        if info.get("role") == "control-plane":
+            labels["node-role.kubernetes.io/control-plane"] = ""
+        items.append({
+            "apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels, "creationTimestamp": joined},
+            "status": {
+                "addresses": [{"type": "InternalIP", "address": info.get("address") or ""}],
+                "conditions": [{"type": "Ready", "status": "True" if has_cni and settled else "False",
+                                "reason": "KubeletReady" if has_cni else "KubeletNotReady",
+                                "message": "kubelet is posting ready status (test double)" if has_cni else
+                                "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+                                "message:Network plugin returns error: cni plugin not initialized"}],
+                "nodeInfo": {"kubeletVersion": kubeadm.VERSION}}})
+    return {"apiVersion": "v1", "kind": "NodeList", "items": items}
+
+
+def cluster_info(kubeadm, state):
+    cluster = state.get("cluster") or {}
+    if "bootstrap-token" not in cluster.get("phases", []):
+        raise ApiError(404, "NotFound", 'configmaps "cluster-info" not found', {"name": "cluster-info", "kind": "configmaps"})
+    with open(kubeadm.PKI + "/ca.crt", "rb") as handle:
+        ca_pem = handle.read()
+    payload = ("apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: %s\n    server: https://%s\n"
+               "  name: \"\"\ncontexts: null\ncurrent-context: \"\"\nkind: Config\npreferences: {}\nusers: null\n"
+               % (kubeadm.b64(ca_pem), cluster.get("server_endpoint", "")))
+    data = {"kubeconfig": payload}
+    for tok in kubeadm.live_tokens(state):
+        if "signing" in tok["usages"]:
+            data["jws-kubeconfig-" + tok["token"].split(".")[0]] = kubeadm.jws_detached(payload, tok["token"])
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cluster-info", "namespace": "kube-public"},
+            "data": data}
+
+
+def phase_object(kubeadm, state, path, user, groups):
+    """An object a later init phase creates, read with a client certificate, as RBAC allows it."""
+    phase, kind, namespace, name = PHASE_OBJECTS[path]
+    phases = (state.get("cluster") or {}).get("phases", [])
+    # admin.conf's group kubeadm:cluster-admins is bound to cluster-admin by init's upload-config phase
+    # (kubeadm 1.29+); system:masters (super-admin.conf, or admin.conf before 1.29) needs no binding.
+    minor = int(kubeadm.VERSION.lstrip("v").split(".")[1])
+    if not ("system:masters" in groups or ("kubeadm:cluster-admins" in groups and ("upload-config" in phases or minor < 29))):
+        resource, group = kind.split(".", 1) if "." in kind else (kind, "")
+        raise ApiError(403, "Forbidden", '%s "%s" is forbidden: User "%s" cannot get resource "%s" in API group "%s" in the '
+                       'namespace "%s"' % (resource, name, user, resource, group, namespace), {"name": name, "kind": resource})
+    if phase not in phases:
+        raise ApiError(404, "NotFound", '%s "%s" not found' % (kind.split(".", 1)[0], name), {"name": name, "kind": kind})
+    return {"kind": "Role" if "rbac" in kind else "ConfigMap", "metadata": {"name": name, "namespace": namespace}}
+
+
+def join_node(kubeadm, token, body):
+    with kubeadm.StateLock() as locked:
+        if not [t for t in kubeadm.live_tokens(locked.data) if t["token"] == token and "authentication" in t["usages"]]:
+            raise ApiError(401, "Unauthorized", "error execution phase kubelet-start: error uploading crisocket: Unauthorized")
+        if body.get("control_plane") and body.get("certificate_key") != locked.data.get("certificate_key"):
+            raise ApiError(401, "Unauthorized", "error execution phase control-plane-prepare/download-certs: error downloading "
+                           "certs: error decoding certs: cipher: message authentication failed")
+        locked.data.setdefault("nodes", {})[body["node"]] = {
+            "role": "control-plane" if body.get("control_plane") else "worker", "joined_at": kubeadm.rfc3339(kubeadm.now()),
+            "address": body.get("address"), "token_id": token.split(".")[0]}
+        locked.save()
+        cluster = locked.data["cluster"]
+    return {key: cluster[key] for key in ("cgroup_driver", "service_subnet", "dns_domain")}
+
+
+def apply_objects(kubeadm, body):
+    """kubectl apply (double): created, unchanged or configured per object, by content hash."""
+    results = []
+    with kubeadm.StateLock() as locked:
+        objects = locked.data.setdefault("objects", {})
+        for obj in body.get("objects", []):
+            old = objects.get(obj["key"])
+            results.append("created" if old is None else "unchanged" if old["hash"] == obj["hash"] else "configured")
+            objects[obj["key"]] = {key: obj.get(key) for key in ("hash", "kind", "name", "namespace", "apiVersion")}
+        locked.save()
+    return {"results": results}
+
+
+def node_route(handler, method, path, raw):
+    kubeadm = handler.server.kubeadm
+    state = kubeadm.load_state()
+    auth = handler.headers.get("Authorization", "")
+    if method == "GET":
+        if path == "/version":
+            major, minor = kubeadm.VERSION.lstrip("v").split(".")[:2]
+            return {"major": major, "minor": minor, "gitVersion": kubeadm.VERSION, "platform": "linux/amd64"}
+        if path in PHASE_OBJECTS:
+            cert = handler.connection.getpeercert() or {}
+            fields = [item for rdn in cert.get("subject", ()) for item in rdn]
+            user = next((v for k, v in fields if k == "commonName"), "system:anonymous")
+            return phase_object(kubeadm, state, path, user, [v for k, v in fields if k == "organizationName"])
+        if path == "/api/v1/namespaces/kube-public/configmaps/cluster-info":
+            return cluster_info(kubeadm, state)
+        if path == "/api/v1/nodes":
+            return node_list(kubeadm, state)
+    body = json.loads(raw or b"{}")
+    if method == "POST" and path == "/kubelab-double/v1/join":
+        return join_node(kubeadm, auth[7:] if auth.startswith("Bearer ") else "", body)
+    if method == "POST" and path == "/kubelab-double/v1/apply":
+        return apply_objects(kubeadm, body)
+    raise ApiError(404, "NotFound", "the server could not find the requested resource (test double of the API server)", {})
+
+
+def serve_kubeadm(opts):
+    kubeadm = load_kubeadm(opts.kubeadm)
+    host, _sep, port = opts.listen.rpartition(":")
+    server = ApiServer((host or "0.0.0.0", int(port)), None)  # noqa: S104 (listens like kube-apiserver)
+    server.kubeadm = kubeadm
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(kubeadm.PKI + "/apiserver.crt", kubeadm.PKI + "/apiserver.key")
+    # Client certificates of the cluster CA authenticate (kube-apiserver's --client-ca-file); else anonymous.
+    context.load_verify_locations(kubeadm.PKI + "/ca.crt")
+    context.verify_mode = ssl.CERT_OPTIONAL
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
 # CLI
 # --------------------------------------------------------------------------------------------
 
@@ -2460,7 +2617,8 @@ def kubeconfig_text(server, token):
 def parse_args(argv):
     parser = argparse.ArgumentParser(description="Kubernetes API-server test double (see README.md)")
     parser.add_argument("--listen", default="127.0.0.1:0", help="HOST:PORT, port 0 picks a free one")
-    parser.add_argument("--kubeconfig", required=True, help="where to write the kubeconfig once listening")
+    parser.add_argument("--kubeconfig", help="where to write the kubeconfig once listening")
+    parser.add_argument("--kubeadm", help="the kubeadm double's file: serve the node it set up, over HTTPS")
     parser.add_argument("--nodes", default="node1=127.0.0.1", help="NAME=ADDRESS[:control-plane],...")
     parser.add_argument("--images-file", help='JSON {"node": ["image", ...]}')
     parser.add_argument("--images-command", help="command run per node ({node} replaced), one image per output line")
@@ -2471,6 +2629,8 @@ def parse_args(argv):
     parser.add_argument("--pid-file")
     parser.add_argument("--log-file")
     opts = parser.parse_args(argv)
+    if not opts.kubeconfig and not opts.kubeadm:
+        parser.error("--kubeconfig is required")
     if opts.images_file and opts.images_command:
         parser.error("--images-file and --images-command are exclusive")
     if not re.fullmatch(r"\d+-\d+", opts.node_port_range):
@@ -2515,6 +2675,8 @@ def serve(opts, ready_fd=None):
 
 def main(argv=None):
     opts = parse_args(sys.argv[1:] if argv is None else argv)
+    if opts.kubeadm:
+        return serve_kubeadm(opts)
     if not opts.background:
         return serve(opts)
     read_fd, write_fd = os.pipe()

@@ -18,12 +18,13 @@ import os
 import pathlib
 import socket
 import subprocess
-import threading
+import sys
 import time
 
 import pytest
 
 BIN = pathlib.Path(__file__).resolve().parents[3] / "tests" / "doubles" / "bin"
+APISERVER = BIN.parent / "apiserver" / "apiserver.py"
 HAS_OPENSSL = subprocess.run(["openssl", "version"], capture_output=True, check=False).returncode == 0
 
 
@@ -120,17 +121,6 @@ def test_unknown_subcommands_say_they_are_not_implemented(tmp_path):
     assert rc == 1 and "not implemented by the kubeadm test double" in err
 
 
-def test_yaml_subset_parser_reads_what_the_role_renders(tmp_path):
-    kubeadm = load("kubeadm", tmp_path / "root", fake_proc(tmp_path))
-    docs = kubeadm.load_yaml_documents(
-        "---\n# comment\napiServer:\n  extraArgs:\n  - name: a\n    value: '30'\nkind: ClusterConfiguration\n"
-        "list: [a, b]\nempty: {}\ntext: |\n  line 1\n  line 2\nquoted: \"x: y\"\n---\nkind: Other\ncount: 5\n")
-    assert docs[0]["apiServer"]["extraArgs"] == [{"name": "a", "value": "30"}]
-    assert docs[0]["list"] == ["a", "b"] and docs[0]["empty"] == {}
-    assert docs[0]["text"] == "line 1\nline 2\n" and docs[0]["quoted"] == "x: y"
-    assert docs[1] == {"kind": "Other", "count": 5}
-
-
 def test_cgroup_v1_host_fails_system_verification_unless_skipped(tmp_path, cri_socket):
     """kubeadm 1.35+ on cgroups v1: [ERROR SystemVerification] with upstream's text; skipped, a warning."""
     kubeadm = load("kubeadm", tmp_path / "root", fake_proc(tmp_path), cgroup_v2=False)
@@ -221,9 +211,7 @@ def test_init_tokens_api_server_join_and_reset(tmp_path, cri_socket):
     assert out.splitlines()[0].split() == ["TOKEN", "TTL", "EXPIRES", "USAGES", "DESCRIPTION", "EXTRA", "GROUPS"]
 
     port = free_port()
-    server = threading.Thread(target=kubeadm.serve_apiserver, args=(port,), daemon=True)
-    server.start()
-    wait_for(port)
+    server = start_apiserver(port, dict(os.environ))
     endpoint = f"127.0.0.1:{port}"
     # An unknown token and a wrong CA pin fail with kubeadm's messages, touching nothing.
     for bad_token, pin, message in (
@@ -273,6 +261,16 @@ def test_init_tokens_api_server_join_and_reset(tmp_path, cri_socket):
     assert not (root / "etc/kubernetes/kubelab-double-state.json").exists()
     assert not list((root / "var/lib/etcd").iterdir())
     assert not (root / "etc/systemd/system/kubelab-double-apiserver.service").exists()
+    server.kill()
+    server.wait()
+
+
+def start_apiserver(port: int, env: dict) -> subprocess.Popen:
+    """The API-server double serving the node the kubeadm double set up (KUBELAB_DOUBLE_ROOT in env)."""
+    server = subprocess.Popen([sys.executable, str(APISERVER), "--kubeadm", str(BIN / "kubeadm"), "--listen",
+                               f"127.0.0.1:{port}"], env=env)
+    wait_for(port)
+    return server
 
 
 def free_port() -> int:

@@ -17,7 +17,7 @@ import sys
 
 import pytest
 # cri_socket is a fixture: importing it makes it available to this module's tests.
-from test_kubeadm_double import BIN, HAS_OPENSSL, cri_socket, fake_proc, free_port, wait_for, write_config  # noqa: F401 pylint: disable=unused-import
+from test_kubeadm_double import BIN, HAS_OPENSSL, cri_socket, fake_proc, free_port, start_apiserver, write_config  # noqa: F401 pylint: disable=unused-import
 
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_cluster import finish_argv
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_module import read_init_state
@@ -49,9 +49,7 @@ def node(tmp_path, cri_socket):  # noqa: F811 (the fixture imported above)
 
     def api_server():
         port = free_port()
-        servers.append(subprocess.Popen([sys.executable, str(BIN / "kubeadm"), "__kubelab-double-apiserver", "--port",
-                                         str(port)], env=env))
-        wait_for(port)
+        servers.append(start_apiserver(port, env))
         return (root / "etc/kubernetes/admin.conf").read_text().replace("127.0.0.1:6443", f"127.0.0.1:{port}")
 
     yield root, config, kubeadm, api_server
