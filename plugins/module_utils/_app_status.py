@@ -34,12 +34,13 @@ def rollout_complete(deployment):
         return False
     want = _get(deployment, "spec", "replicas", default=1)
     status = deployment.get("status") or {}
-    return (status.get("observedGeneration", 0) >= _get(deployment, "metadata", "generation", default=0) and
-            status.get("updatedReplicas", 0) == want and
-            status.get("replicas", 0) == want and
-            status.get("readyReplicas", 0) == want and
-            status.get("availableReplicas", 0) == want and
-            not status.get("unavailableReplicas"))
+    # all() of a tuple: no line break at a binary operator (Galaxy's flake8 flags W503 and W504).
+    return all((status.get("observedGeneration", 0) >= _get(deployment, "metadata", "generation", default=0),
+                status.get("updatedReplicas", 0) == want,
+                status.get("replicas", 0) == want,
+                status.get("readyReplicas", 0) == want,
+                status.get("availableReplicas", 0) == want,
+                not status.get("unavailableReplicas")))
 
 
 def _pod_events(events, pod):

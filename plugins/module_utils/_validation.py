@@ -156,8 +156,9 @@ def _cidr_rules(out, cp, cni):
         try:
             parsed[name] = parse_cidrs(value)
         except ValueError as exc:
-            out.add(role, name, value, str(exc), 'an IPv4 or IPv6 CIDR, or "IPv4,IPv6" for dual-stack' +
-                    ("" if required else ", or empty"), "correct the address or the prefix length")
+            out.add(role, name, value, str(exc),
+                    'an IPv4 or IPv6 CIDR, or "IPv4,IPv6" for dual-stack' + ("" if required else ", or empty"),
+                    "correct the address or the prefix length")
     pods = parsed.get("control_plane_pod_subnet")
     services = parsed.get("control_plane_service_subnet")
     if services:
