@@ -1,85 +1,10 @@
 #!/usr/bin/env python
 """A Kubernetes API-server TEST DOUBLE with a Deployment controller, scheduler and kubelet simulation.
 
-CI has no real cluster; this double answers what kubernetes.core (k8s, k8s_info) and the
-kubernetes Python client send, and refuses what a real kube-apiserver (v1.36) refuses.
-Standard library only, python >= 3.9, one file.  See README.md next to it for the CLI.
-
-What is imitated, and where the behaviour comes from
-----------------------------------------------------
-* Discovery: /version, /api, /api/v1, /apis, /apis/apps/v1 with APIResourceList entries
-  (name, singularName, namespaced, kind, verbs, shortNames, categories) as `kubectl get --raw`
-  shows them on a real server; /openapi/v2 and unknown paths answer 404 (the client copes).
-* Errors are metav1 Status objects (API conventions doc, "Response Status Kind"):
-  404 NotFound `deployments.apps "x" not found`, 409 AlreadyExists `... already exists`,
-  409 Conflict `Operation cannot be fulfilled on ...: the object has been modified; ...`,
-  422 Invalid `Kind "name" is invalid: field: Invalid value: ...` with details.causes,
-  400 BadRequest `field label not supported: x`, 415 UnsupportedMediaType, 401 Unauthorized.
-* Verbs: list (labelSelector =, ==, !=, in, notin, exists, !exists; fieldSelector on
-  metadata.name/namespace and the per-type fields the real server registers), get, create,
-  update (PUT, resourceVersion precondition), patch (strategic-merge with the merge keys of
-  the Go types, RFC 7386 merge patch, RFC 6902 JSON patch), delete, deletecollection,
-  ?dryRun=All on every write (validated and defaulted, nothing stored, nothing allocated).
-  A no-op write returns the stored object unchanged (same resourceVersion), as the real
-  server does.  metadata.generation bumps only on spec changes (Deployment, ReplicaSet, Pod).
-  A main-resource PUT/PATCH ignores status (status subresource semantics).
-* Defaulting: the SetDefaults_* functions of k8s.io/kubernetes/pkg/apis/{core,apps}/v1 for the
-  fields kubernetes.core sees (Deployment strategy/revisionHistoryLimit/progressDeadlineSeconds,
-  pod spec, containers, probes, Service type/ports/IP families/policies).
-* Validation (422), the messages of pkg/apis/core/validation and apps/validation:
-  metadata.name (DNS-1123 subdomain; DNS-1035 label for Services; DNS-1123 label for
-  Namespaces), label keys/values, Deployment selector required / not matching the template
-  labels / immutable, replicas >= 0, maxSurge and maxUnavailable both 0, percent > 100%,
-  revisionHistoryLimit/progressDeadlineSeconds/minReadySeconds >= 0, pod template
-  restartPolicy Always, containers required, container name (DNS-1123 label, unique) and
-  image required, imagePullPolicy values, duplicate container port names, port numbers 1-65535,
-  protocol values, Service type values, ports required, port names required when several,
-  duplicate port names, nodePort range / already allocated / forbidden for ClusterIP,
-  clusterIP in range / already allocated / may not change, ExternalName requires
-  spec.externalName, Pod spec updates restricted to images.
-* Service IP and nodePort allocation from --service-cidr / --node-port-range; the first
-  address of the CIDR belongs to the `kubernetes` Service in `default`.  Allocated values
-  are kept by later writes that omit them (the service REST "patchAllocatedValues" logic).
-* Controllers (one thread, tick 0.1 s, under the same lock as the HTTP handlers):
-  - Deployment controller, per the Deployment docs and pkg/controller/deployment:
-    one ReplicaSet per pod template (pod-template-hash label and name suffix, ownerReferences,
-    revision annotations), RollingUpdate (maxSurge rounds up, maxUnavailable rounds down,
-    NewRSNewReplicas / reconcileOldReplicaSets arithmetic), Recreate, revisionHistoryLimit,
-    status (observedGeneration, replicas, updatedReplicas, readyReplicas, availableReplicas,
-    unavailableReplicas; conditions Available and Progressing with reasons NewReplicaSetCreated,
-    FoundNewReplicaSet, ReplicaSetUpdated, NewReplicaSetAvailable, ProgressDeadlineExceeded).
-  - ReplicaSet controller: creates/deletes pods (`<rs>-<5 chars>`), events SuccessfulCreate.
-  - Garbage collector: dependents whose controller owner is gone are deleted (background).
-  - Scheduler: round-robin over Ready nodes whose NoSchedule/NoExecute taints are tolerated and
-    whose labels match nodeSelector; otherwise Pending with PodScheduled=False/Unschedulable
-    and a FailedScheduling event worded like kube-scheduler's.
-  - Kubelet: images from --images-file / --images-command (re-read on every pass that needs
-    them), names normalised like containerd (docker.io/library/..., :latest); events Scheduled,
-    Pulled `Container image "x" already present on machine`, Created, Started;
-    ErrImageNeverPull (`Container image "x" is not present with pull policy of Never`);
-    ErrImagePull then ImagePullBackOff when a pull is needed (no registry exists in the lab:
-    pull policy Always fails even for a present image, as it does on an offline kind node);
-    Running, Ready after the readiness probe's initialDelaySeconds, podIP 10.244.<node>.<n>,
-    graceful deletion (terminationGracePeriodSeconds, scaled).
-  - Endpoints controller: addresses / notReadyAddresses, ports resolved from targetPort
-    (number or container port name).
-* Traffic: every allocated nodePort is listened on at every node address; an HTTP GET answers
-  200 `double: <pod> <image>` round-robin over ready endpoints, 503 when none is ready (a real
-  kube-proxy would refuse or drop the connection instead).
-
-Not imitated / not known (deliberately)
----------------------------------------
-* No container runs: no liveness probes, restarts, exit codes, real logs (pods/log returns one
-  line), resource limits, volumes, init-container execution (they count as completed at once).
-* No watch streaming (watch=true returns the current objects as ADDED events and ends), no
-  server-side apply (415), no managedFields, no admission webhooks, no RBAC, no quotas,
-  no limit/continue paging, no protobuf, no Table output.
-* Proportional scaling during a rollout is simplified; the hash values differ from the real
-  controller's (the format is the same); the order of strategic-merge list results is
-  "merge in place, append new" without $setElementOrder reordering.
-* Event message wording of kubelet versions differs slightly between releases; the messages
-  used here follow recent kubelets but were not checked against v1.36 byte for byte.
-* The exact rendering of struct values in some 422 messages (Go %#v) may differ in v1.36.
+It is not kube-apiserver. It answers what kubernetes.core (k8s, k8s_info) and the kubernetes Python
+client send and refuses what a real kube-apiserver (v1.36) refuses; with --kubeadm it is the API
+server of a node the kubeadm double set up. What it imitates, from which source, and what it cannot
+know: tests/doubles/README.md. Standard library only (jsonpatch for RFC 6902 patches), one file.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -257,7 +182,7 @@ class Res:
         return self.group + "/" + self.version if self.group else self.version
 
     def api_resources(self):
-        verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+        verbs = ["create", "delete", "get", "list", "patch", "update"]
         first = {"name": self.plural, "singularName": self.kind.lower(), "namespaced": self.namespaced, "kind": self.kind,
                  "verbs": verbs, "storageVersionHash": hashlib.sha256(self.plural.encode()).hexdigest()[:11]}
         if self.short:
@@ -268,10 +193,6 @@ class Res:
         for sub in self.subs:
             entry = {"name": "%s/%s" % (self.plural, sub), "singularName": "", "namespaced": self.namespaced, "kind": self.kind,
                      "verbs": ["get", "patch", "update"]}
-            if sub == "log":
-                entry["verbs"] = ["get"]
-            if sub == "scale":
-                entry.update(group="autoscaling", version="v1", kind="Scale")
             out.append(entry)
         return out
 
@@ -279,28 +200,17 @@ class Res:
 RESOURCES = [
     Res("", "v1", "namespaces", "Namespace", False, ["ns"], ["status"], ()),
     Res("", "v1", "nodes", "Node", False, ["no"], ["status"], ()),
-    Res("", "v1", "pods", "Pod", True, ["po"], ["log", "status"]),
+    Res("", "v1", "pods", "Pod", True, ["po"], ["status"]),
     Res("", "v1", "services", "Service", True, ["svc"], ["status"]),
     Res("", "v1", "endpoints", "Endpoints", True, ["ep"], ()),
     Res("", "v1", "events", "Event", True, ["ev"], (), ()),
     Res("", "v1", "configmaps", "ConfigMap", True, ["cm"], (), ()),
-    Res("apps", "v1", "deployments", "Deployment", True, ["deploy"], ["scale", "status"]),
-    Res("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"], ["scale", "status"]),
+    Res("apps", "v1", "deployments", "Deployment", True, ["deploy"], ["status"]),
+    Res("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"], ["status"]),
 ]
 BY_PLURAL = {(r.group, r.plural): r for r in RESOURCES}
 BY_KIND = {r.kind: r for r in RESOURCES}
 
-FIELD_LABELS = {
-    "pods": ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork",
-             "status.phase", "status.podIP", "status.podIPs", "status.nominatedNodeName"),
-    "events": ("involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
-               "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
-               "reportingComponent", "source", "type"),
-    "nodes": ("spec.unschedulable",),
-    "namespaces": ("status.phase",),
-    "replicasets": ("status.replicas",),
-    "services": ("spec.clusterIP", "spec.type"),
-}
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,39 +280,18 @@ def selector_reqs(sel):
     return reqs
 
 
-def dig(obj, dotted):
-    cur = obj
-    for part in dotted.split("."):
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(part)
-    return cur
-
-
-def parse_field_selector(res, text):
+def parse_field_selector(text):
+    """metadata.name and metadata.namespace only; the per-type fields of the real server are not imitated."""
     reqs = []
     for part in split_top(text or ""):
         m = re.match(r"^([^=!]+)(==|=|!=)(.*)$", part)
         if not m:
             raise bad_request("invalid selector: '%s'; can't understand '%s'" % (text, part))
         field = m.group(1).strip()
-        if field not in ("metadata.name", "metadata.namespace") and field not in FIELD_LABELS.get(res.plural, ()):
-            raise bad_request("field label not supported: %s" % field)
-        reqs.append((field, m.group(2) != "!=", m.group(3).strip()))
+        if field not in ("metadata.name", "metadata.namespace"):
+            raise bad_request("field selector %s is not imitated by the API-server test double" % field)
+        reqs.append((field.split(".")[1], m.group(2) != "!=", m.group(3).strip()))
     return reqs
-
-
-def field_value(obj, field):
-    if field == "source":
-        field = "source.component"
-    if field == "status.podIPs":
-        field = "status.podIP"
-    value = dig(obj, field)
-    if value is None:
-        return "false" if field in ("spec.unschedulable", "spec.hostNetwork") else ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -444,13 +333,8 @@ def strategic_merge(orig, patch, path=()):
     if patch.get("$patch") == "delete":
         return None
     out = copy.deepcopy(orig) if isinstance(orig, dict) else {}
-    retain = patch.get("$retainKeys")
     for key, value in patch.items():
-        if key.startswith("$setElementOrder/") or key in ("$retainKeys", "$patch"):
-            continue
-        if key.startswith("$deleteFromPrimitiveList/"):
-            real = key.split("/", 1)[1]
-            out[real] = [v for v in out.get(real) or [] if v not in value]
+        if key.startswith("$"):  # $setElementOrder, $retainKeys, $deleteFromPrimitiveList: not imitated
             continue
         if value is None:
             out.pop(key, None)
@@ -471,8 +355,6 @@ def strategic_merge(orig, patch, path=()):
                 out[key] = merge_list(out.get(key), value, mkey, path + (key,))
         else:
             out[key] = value
-    if retain is not None:
-        out = {k: v for k, v in out.items() if k in retain}
     return out
 
 
@@ -506,100 +388,17 @@ def json_merge(orig, patch):
     return out
 
 
-def _pointer(doc, pointer):
-    if pointer == "":
-        return None, None
-    if not pointer.startswith("/"):
-        raise ApiError(422, "Invalid", "invalid JSON pointer: %s" % pointer)
-    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
-    cur = doc
-    for part in parts[:-1]:
-        if isinstance(cur, list):
-            try:
-                cur = cur[int(part)]
-            except (ValueError, IndexError):
-                raise ApiError(422, "Invalid", "doc is missing path: %s" % pointer)
-        elif isinstance(cur, dict) and part in cur:
-            cur = cur[part]
-        else:
-            raise ApiError(422, "Invalid", "doc is missing path: %s" % pointer)
-    return cur, parts[-1]
-
-
-def _index(container, part, pointer, adding=False):
-    if part == "-" and adding:
-        return len(container)
-    try:
-        idx = int(part)
-    except ValueError:
-        raise ApiError(422, "Invalid", "doc is missing path: %s" % pointer)
-    if idx < 0 or idx > len(container) - (0 if adding else 1):
-        raise ApiError(422, "Invalid", "doc is missing path: %s: invalid index referenced" % pointer)
-    return idx
-
-
-def _get(doc, pointer):
-    parent, last = _pointer(doc, pointer)
-    if parent is None and last is None:
-        return doc
-    if isinstance(parent, list):
-        return parent[_index(parent, last, pointer)]
-    if not isinstance(parent, dict) or last not in parent:
-        raise ApiError(422, "Invalid", "doc is missing path: %s" % pointer)
-    return parent[last]
-
-
-def _remove(doc, pointer):
-    parent, last = _pointer(doc, pointer)
-    if isinstance(parent, list):
-        return parent.pop(_index(parent, last, pointer))
-    if not isinstance(parent, dict) or last not in parent:
-        raise ApiError(422, "Invalid", "doc is missing path: %s" % pointer)
-    return parent.pop(last)
-
-
-def _add(doc, pointer, value):
-    parent, last = _pointer(doc, pointer)
-    if parent is None and last is None:
-        return value
-    if isinstance(parent, list):
-        parent.insert(_index(parent, last, pointer, adding=True), value)
-    elif isinstance(parent, dict):
-        parent[last] = value
-    else:
-        raise ApiError(422, "Invalid", "doc is missing path: %s" % pointer)
-    return doc
-
-
 def json_patch(doc, ops):
-    """RFC 6902."""
+    """RFC 6902, by the jsonpatch library (kubernetes.core's own dependency; imported only when asked)."""
+    import jsonpatch  # pylint: disable=import-outside-toplevel
     if not isinstance(ops, list):
         raise bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
-    doc = copy.deepcopy(doc)
-    for op in ops:
-        kind, path = op.get("op"), op.get("path", "")
-        if kind == "add":
-            doc = _add(doc, path, copy.deepcopy(op.get("value")))
-        elif kind == "remove":
-            _remove(doc, path)
-        elif kind == "replace":
-            _get(doc, path)
-            if path == "":
-                doc = copy.deepcopy(op.get("value"))
-            else:
-                _remove(doc, path)
-                doc = _add(doc, path, copy.deepcopy(op.get("value")))
-        elif kind == "move":
-            value = _remove(doc, op.get("from", ""))
-            doc = _add(doc, path, value)
-        elif kind == "copy":
-            doc = _add(doc, path, copy.deepcopy(_get(doc, op.get("from", ""))))
-        elif kind == "test":
-            if _get(doc, path) != op.get("value"):
-                raise ApiError(422, "Invalid", "testing value %s failed: test failed" % path)
-        else:
-            raise ApiError(422, "Invalid", "Unexpected kind: %s" % kind)
-    return doc
+    try:
+        return jsonpatch.apply_patch(doc, ops)
+    except jsonpatch.JsonPatchTestFailed as exc:
+        raise ApiError(422, "Invalid", "testing value failed: %s" % exc)
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
+        raise ApiError(422, "Invalid", "doc is missing path: %s" % exc)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1498,65 +1297,17 @@ class Cluster:
 
     def list(self, res, ns, label_selector, field_selector):
         lreqs = parse_label_selector(label_selector)
-        freqs = parse_field_selector(res, field_selector)
+        freqs = parse_field_selector(field_selector)
         out = []
         for obj in self.items(res.plural, ns if res.namespaced else None):
             if not labels_match(lreqs, obj["metadata"].get("labels")):
                 continue
-            if all((field_value(obj, f) == v) == eq for f, eq, v in freqs):
+            if all((obj["metadata"].get(f, "") == v) == eq for f, eq, v in freqs):
                 item = copy.deepcopy(obj)
                 item.pop("kind", None)
                 item.pop("apiVersion", None)
                 out.append(item)
         return {"kind": res.kind + "List", "apiVersion": res.api_version, "metadata": {"resourceVersion": str(self.rv)}, "items": out}
-
-    def scale_of(self, dep):
-        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
-                "metadata": {k: dep["metadata"][k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")},
-                "spec": {"replicas": dep["spec"].get("replicas", 0)},
-                "status": {"replicas": (dep.get("status") or {}).get("replicas", 0), "selector": format_selector(dep["spec"].get("selector"))}}
-
-    def write_scale(self, res, ns, name, method, ctype, body, dry_run):
-        dep = self.get(res, ns, name)
-        scale = self.scale_of(dep)
-        if method == "PUT":
-            new_scale = body
-        elif (ctype or "").startswith("application/json-patch+json"):
-            new_scale = json_patch(scale, body)
-        else:
-            new_scale = json_merge(scale, body)
-        rv = (new_scale.get("metadata") or {}).get("resourceVersion")
-        if rv and rv != dep["metadata"]["resourceVersion"]:
-            raise self.conflict(res, name)
-        replicas = (new_scale.get("spec") or {}).get("replicas", 0)
-        if not isinstance(replicas, int) or replicas < 0:
-            errs = FieldErrors()
-            errs.add("Invalid", "spec.replicas", "must be greater than or equal to 0", replicas)
-            errs.raise_for(Res("autoscaling", "v1", "scale", "Scale", True, []), name)
-        new = copy.deepcopy(dep)
-        new["spec"]["replicas"] = replicas
-        return self.scale_of(self.admit(res, new, dep, dry_run))
-
-    def pod_log(self, ns, name, container):
-        pod = self.get(BY_KIND["Pod"], ns, name)
-        names = [c["name"] for c in pod["spec"]["containers"]]
-        if not container:
-            if len(names) > 1:
-                raise bad_request("a container name must be specified for pod %s, choose one of: [%s]" % (name, " ".join(names)))
-            container = names[0]
-        if container not in names:
-            raise bad_request("container %s is not valid for pod %s" % (container, name))
-        if not pod["spec"].get("nodeName"):
-            raise bad_request("pod %s does not have a host assigned" % name)
-        cstat = next((c for c in (pod.get("status") or {}).get("containerStatuses") or [] if c["name"] == container), None)
-        waiting = ((cstat or {}).get("state") or {}).get("waiting")
-        if cstat is None or waiting:
-            reason = (waiting or {}).get("reason", "ContainerCreating")
-            if reason in ("ErrImagePull", "ImagePullBackOff"):
-                reason = "image can't be pulled"
-            raise bad_request('container "%s" in pod "%s" is waiting to start: %s' % (container, name, reason))
-        ctr = next(c for c in pod["spec"]["containers"] if c["name"] == container)
-        return "double: pod %s container %s image %s is simulated; the API-server double runs no containers\n" % (name, container, ctr["image"])
 
     # -- events ---------------------------------------------------------------------------
     def event(self, obj, etype, reason, message, component, host=None, field_path=None):
@@ -2237,10 +1988,6 @@ def first(query, key, default=None):
     return values[0] if values else default
 
 
-class WatchStream(str):
-    """A watch answer: newline-separated watch events (the double sends them all and ends the response)."""
-
-
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kube-apiserver-double/" + K8S_VERSION
@@ -2290,9 +2037,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(401, "Unauthorized", "Unauthorized")
             with cluster.lock:
                 code, payload = self.route(cluster, method, path, query, raw)
-            if isinstance(payload, WatchStream):
-                self.send(code, payload, "application/json;stream=watch")
-            elif isinstance(payload, str):
+            if isinstance(payload, str):
                 self.send(code, payload, "text/plain")
             else:
                 self.send(code, payload)
@@ -2338,21 +2083,13 @@ class Handler(BaseHTTPRequestHandler):
         ctype = self.headers.get("Content-Type")
         if method == "GET":
             if name is None:
-                listing = cluster.list(res, ns, first(query, "labelSelector"), first(query, "fieldSelector"))
                 if first(query, "watch") in ("true", "1"):
-                    events = [{"type": "ADDED", "object": dict(o, kind=res.kind, apiVersion=res.api_version)} for o in listing["items"]]
-                    return 200, WatchStream("".join(json.dumps(e) + "\n" for e in events))
-                return 200, listing
-            if sub == "log":
-                return 200, cluster.pod_log(ns, name, first(query, "container"))
-            if sub == "scale":
-                return 200, cluster.scale_of(cluster.get(res, ns, name))
+                    raise bad_request("watch is not imitated by the API-server test double")
+                return 200, cluster.list(res, ns, first(query, "labelSelector"), first(query, "fieldSelector"))
             return 200, cluster.get(res, ns, name)
         if method == "POST" and name is None:
             return 201, cluster.create(res, ns, body, dry_run)
         if method in ("PUT", "PATCH") and name is not None and body is not None:
-            if sub == "scale":
-                return 200, cluster.write_scale(res, ns, name, method, ctype, body, dry_run)
             if method == "PUT":
                 return 200, cluster.update(res, ns, name, body, dry_run, sub)
             return 200, cluster.patch(res, ns, name, ctype, body, dry_run, sub)
@@ -2367,10 +2104,6 @@ class Handler(BaseHTTPRequestHandler):
                 opts["orphanDependents"] = True
             if name is not None:
                 return cluster.delete(res, ns, name, opts, dry_run)
-            listing = cluster.list(res, ns, first(query, "labelSelector"), first(query, "fieldSelector"))
-            for item in listing["items"]:
-                cluster.delete(res, item["metadata"].get("namespace"), item["metadata"]["name"], opts, dry_run)
-            return 200, listing
         if method in ("PUT", "PATCH") and name is not None:
             raise bad_request("the body of the request is empty")
         raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
