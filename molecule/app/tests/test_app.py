@@ -11,7 +11,8 @@ import urllib.request
 import pytest
 from kubernetes import config, dynamic
 
-KUBECONFIG = pathlib.Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "build" / "molecule-app" / "kubeconfig"
+# Where a user's defaults put it: artifacts/ beside the inventory, named after the scenario's control_plane_cluster_name.
+KUBECONFIG = pathlib.Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent / "artifacts" / "molecule-app-lab-admin.conf"
 
 
 @pytest.fixture(scope="module")

@@ -174,13 +174,9 @@ def test_the_role_defaults_pass_the_rules():
     assert app_errors(literal) == []
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("inventory/proxmox/hosts.yml", "inventory/proxmox/artifacts/kubelab-admin.conf"),
-    ("inventory/proxmox", "inventory/proxmox/artifacts/kubelab-admin.conf"),
-    ("node1,node2,", "./artifacts/kubelab-admin.conf"),
-])
-def test_the_kubeconfig_is_found_beside_the_inventory_from_localhost(monkeypatch, source, expected):
-    # The role runs on the implicit localhost, which has no inventory_dir: the first inventory source tells.
-    monkeypatch.chdir(ROLES.parent)
-    assert render(_templar(ansible_inventory_sources=[source]), "app_kubeconfig") == expected
-    assert render(_templar(ansible_inventory_sources=[source], inventory_dir="/srv/lab"), "app_kubeconfig") == "/srv/lab/artifacts/kubelab-admin.conf"
+def test_the_kubeconfig_is_the_one_the_control_plane_role_fetched():
+    # The role's own default passes control_plane_kubeconfig_dest on (app.yml reads it on the control plane host);
+    # without it the role has no path to guess, and its check asks for app_kubeconfig.
+    fetched = "/srv/lab/artifacts/proxmox-lab-admin.conf"
+    assert render(_templar(control_plane_kubeconfig_dest=fetched), "app_kubeconfig") == fetched
+    assert render(_templar(), "app_kubeconfig") == ""
