@@ -31,7 +31,8 @@ done
 crictl="$bindir/crictl"
 [ -x "$crictl" ] || crictl="$here/doubles/crictl"
 units="$root/tests/doubles/systemd"
-# The kubeadm double starts the API-server double and reads YAML with PyYAML: both ship with it.
+# The kubeadm double starts the API-server double (shipped with it); it and the kubectl double read YAML
+# with PyYAML (python3-yaml, a dependency of their packages; real binaries need neither).
 apiserver="$root/tests/doubles/apiserver/apiserver.py"
 double_depends=""
 if [ "$bindir" = "$root/tests/doubles/bin" ]; then double_depends=", python3-yaml"; fi
@@ -122,7 +123,7 @@ mkpkg kubeadm "$kube_pkg_version" \
   "Command-line utility for administering a Kubernetes cluster"
 
 install -D -m 0755 "$bindir/kubectl" "$work/kubectl/usr/bin/kubectl"
-mkpkg kubectl "$kube_pkg_version" "" "Command-line utility for interacting with a Kubernetes cluster"
+mkpkg kubectl "$kube_pkg_version" "${double_depends#, }" "Command-line utility for interacting with a Kubernetes cluster"
 
 install -D -m 0755 "$crictl" "$work/cri-tools/usr/bin/crictl"
 mkpkg cri-tools "$minor.0-1.1" "" "Command-line utility for interacting with a container runtime"

@@ -212,7 +212,6 @@ BY_PLURAL = {(r.group, r.plural): r for r in RESOURCES}
 BY_KIND = {r.kind: r for r in RESOURCES}
 
 
-
 # --------------------------------------------------------------------------------------------
 # Selectors
 # --------------------------------------------------------------------------------------------
@@ -875,17 +874,6 @@ def controller_ref(obj):
 def owner_ref(obj, kind, api_version):
     return {"apiVersion": api_version, "kind": kind, "name": obj["metadata"]["name"], "uid": obj["metadata"]["uid"],
             "controller": True, "blockOwnerDeletion": True}
-
-
-def format_selector(sel):
-    parts = ["%s=%s" % (k, v) for k, v in sorted(((sel or {}).get("matchLabels") or {}).items())]
-    for expr in (sel or {}).get("matchExpressions") or []:
-        op = expr.get("operator")
-        if op in ("In", "NotIn"):
-            parts.append("%s %s (%s)" % (expr.get("key"), op.lower(), ",".join(expr.get("values") or [])))
-        else:
-            parts.append(("!" if op == "DoesNotExist" else "") + expr.get("key", ""))
-    return ",".join(parts)
 
 
 def without_hash(template):
