@@ -1,7 +1,15 @@
-"""Hypothesis property tests: the parsers never raise and always return the documented types."""
+"""Hypothesis property tests: the parsers never raise and always return the documented types; the DER walker
+finds the key the cryptography library finds."""
 
 from __future__ import annotations
 
+import datetime
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.kubelab.cluster.plugins.module_utils import _kubeadm_common as common
@@ -94,11 +102,43 @@ def test_mask_secrets_leaves_no_token_secret(text):
 
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=200))
-def test_der_walker_raises_only_der_error(data):
+def test_der_walker_refuses_or_returns_a_sequence_of_the_input(data):
     try:
-        common.spki_der_from_certificate(data)
+        spki = common.spki_der_from_certificate(data)
     except common.DerError:
-        pass
+        return
+    assert spki[:1] == b"\x30" and spki in data
+
+
+def _spki_of(certificate):
+    """SubjectPublicKeyInfo as the cryptography library encodes it: the walker's oracle."""
+    return certificate.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+# Name lengths on both sides of 127 and 255 bytes move the DER lengths from one byte to two and three.
+NAMES = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7e), min_size=1, max_size=64)
+CURVES = st.sampled_from([ec.SECP256R1, ec.SECP384R1, ec.SECP521R1])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(CURVES, st.lists(NAMES, min_size=1, max_size=6), st.integers(min_value=1, max_value=2 ** 159 - 1),
+       st.lists(st.text(st.characters(min_codepoint=0x61, max_codepoint=0x7a), min_size=1, max_size=40), max_size=8))
+def test_der_walker_finds_the_key_of_any_certificate(curve, names, serial, dns_names):
+    key = ec.generate_private_key(curve())
+    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, name) for name in names])
+    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+               .serial_number(serial).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1)))
+    if dns_names:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n + ".example") for n in dns_names]), critical=False)
+    certificate = builder.sign(key, hashes.SHA256())
+    assert common.spki_der_from_certificate(certificate.public_bytes(serialization.Encoding.DER)) == _spki_of(certificate)
+
+
+@pytest.mark.parametrize("name", ["ca_rsa.crt", "ca_ec.crt"])
+def test_der_walker_finds_the_key_of_the_real_certificates(name):
+    der = common.pem_certificates(read_fixture(name))[0]
+    assert common.spki_der_from_certificate(der) == _spki_of(x509.load_der_x509_certificate(der))
 
 
 @settings(max_examples=50, deadline=None)
