@@ -50,21 +50,31 @@ def kubeconfig_dest() -> pathlib.Path:
     return pathlib.Path(inventory()) / "artifacts" / "kubelab-molecule-admin.conf"
 
 
-def run_playbook(playbook: str, *args: str) -> tuple[int, dict, str]:
-    """Run a playbook of the collection against the scenario's nodes; return (rc, json report, stderr)."""
+def _ansible_playbook(playbook: str, args: tuple, callback: str) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env.update({
         "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
         "ANSIBLE_COLLECTIONS_PATH": str(PROJECT / ".venv" / "collections"),
         "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        "ANSIBLE_STDOUT_CALLBACK": callback,
         "ANSIBLE_PIPELINING": "true",
         "MOLECULE_PROJECT_DIRECTORY": str(PROJECT),
     })
-    proc = subprocess.run(
+    return subprocess.run(
         ["ansible-playbook", "-i", inventory(), str(PROJECT / "playbooks" / playbook), *args],
         capture_output=True, text=True, env=env, check=False, timeout=900,
     )
+
+
+def run_playbook_log(playbook: str, *args: str) -> tuple[int, str]:
+    """Run a playbook with the default callback, as a user's terminal or a CI job shows it; return (rc, log)."""
+    proc = _ansible_playbook(playbook, args, "ansible.builtin.default")
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def run_playbook(playbook: str, *args: str) -> tuple[int, dict, str]:
+    """Run a playbook of the collection against the scenario's nodes; return (rc, json report, stderr)."""
+    proc = _ansible_playbook(playbook, args, "ansible.posix.json")
     try:
         report = json.loads(proc.stdout[proc.stdout.index("{"):])
     except ValueError:

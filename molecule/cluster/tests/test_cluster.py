@@ -120,9 +120,17 @@ def test_cgroup_v1_nodes_are_allowed_as_upstream_documents(control_plane):
 
 
 def test_admin_user_has_the_admin_kubeconfig(control_plane):
-    config = control_plane.file("/root/.kube/config")
-    assert config.exists and config.mode == 0o600 and config.user == "root"
+    """The control plane is reached over SSH as kubelab with sudo: by default kubelab, not root, gets the kubeconfig."""
+    kube_dir = control_plane.file("/home/kubelab/.kube")
+    assert kube_dir.is_directory and kube_dir.user == "kubelab" and kube_dir.mode == 0o700
+    config = control_plane.file("/home/kubelab/.kube/config")
+    assert config.exists and config.mode == 0o600 and config.user == "kubelab" and config.group == "kubelab"
     assert config.content_string == control_plane.file("/etc/kubernetes/admin.conf").content_string
+    assert not control_plane.file("/root/.kube/config").exists, "the kubeconfig went to root, not the login user"
+    # kubelab uses it as the walkthrough's user would: plain kubectl, its own ~/.kube/config.
+    used = control_plane.run("runuser -u kubelab -- env HOME=/home/kubelab kubectl get nodes -o name")
+    assert used.rc == 0, used.stderr
+    assert sorted(used.stdout.split()) == sorted(f"node/{n}" for n in NODES)
 
 
 def test_controller_kubeconfig_is_private_and_reaches_the_cluster(control_plane):

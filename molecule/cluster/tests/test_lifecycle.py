@@ -9,17 +9,26 @@ Runs after test_cluster.py (pytest orders files by name) and leaves a converged 
    keeps its file; the other worker joins;
 4. after resetting that worker, a fresh site.yml converges;
 5. a kubeadm init killed half-way (the kubeadm test double's interruption hook) is finished by the
-   rerun, the run waits for every node to be Ready, and a further rerun changes nothing.
+   rerun, the run waits for every node to be Ready, and a further rerun changes nothing;
+6. with cni_plugin none a fresh site.yml ends with the cluster built, NotReady nodes, one message
+   and no wait for Ready;
+7. a fresh site.yml at -vvv, with certificate upload, prints no bootstrap token and no certificate key
+   (and leaves the cluster converged with its pod network);
+8. control_plane_image_archives with images the node has already copies and imports nothing.
 """
 
 from __future__ import annotations
 
+import glob
 import json
+import os
+import re
 
 import pytest
 from conftest import (
     CONTROL_PLANE,
     NODES,
+    PROJECT,
     REAL_BINARIES,
     WORKERS,
     bash,
@@ -30,6 +39,7 @@ from conftest import (
     host_results,
     node,
     run_playbook,
+    run_playbook_log,
 )
 
 KUBEADM_FILES = (
@@ -325,3 +335,63 @@ def test_an_interrupted_init_is_finished_by_the_rerun():
     rc, report, output = run_playbook("site.yml")
     assert rc == 0, output
     assert changed_total(report) == 0, output
+
+
+def test_cni_none_ends_with_the_cluster_built_and_does_not_wait_for_ready():
+    """The pod network comes after the cluster (Cilium, a Helm chart): no wait that can only time out."""
+    rc, _report, output = run_playbook("reset.yml", "-e", "kubelab_reset_confirm=true")
+    assert rc == 0, output
+    rc, report, output = run_playbook("site.yml", "-e", "cni_plugin=none")
+    assert rc == 0, output
+    waits = [(name, result) for name in NODES for task, result in host_results(report, name)
+             if task.endswith("Wait until every node reports Ready")]
+    assert not [wait for wait in waits if not wait[1].get("skipped")], waits
+    said = [result["msg"] for name in NODES for task, result in host_results(report, name)
+            if task.endswith("Say what cni_plugin none leaves to the user")]
+    assert len(said) == 1 and "stay NotReady" in said[0], said
+    control_plane = node(CONTROL_PLANE)
+    assert not control_plane.file("/etc/kubernetes/cni-none.yaml").exists
+    for name in WORKERS:
+        assert ca_hash(node(name)) == ca_hash(control_plane)
+    assert _nodes_ready() == {name: False for name in NODES}
+
+
+# A bootstrap token as kubeadm makes it, and a certificate key after the flag or kubeadm's "Using certificate key:".
+TOKEN_RE = re.compile(r"\b[a-z0-9]{6}\.[a-z0-9]{16}\b")
+CERTIFICATE_KEY_RE = re.compile(r"(?:--certificate-key[= ]+|certificate key:\s*)([0-9a-f]{64})", re.I)
+
+
+def test_a_verbose_run_of_every_role_prints_no_join_secret():
+    """site.yml -vvv from scratch (init, token, joins, pod network): no token and no certificate key in the log."""
+    rc, _report, output = run_playbook("reset.yml", "-e", "kubelab_reset_confirm=true")
+    assert rc == 0, output
+    rc, log = run_playbook_log("site.yml", "-vvv", "-e", "control_plane_upload_certs=true")
+    assert rc == 0, log[-4000:]
+    assert "Run kubeadm init on the first control plane" in log and "Join the worker to the cluster" in log
+    tokens = node(CONTROL_PLANE).check_output("kubeadm token list --kubeconfig /etc/kubernetes/admin.conf")
+    live = [line.split()[0] for line in tokens.splitlines()[1:] if line.strip()]
+    assert live, tokens
+    for token in live:
+        assert token.split(".")[1] not in log, f"the live token {token.split('.')[0]}.<secret> is in the log"
+    assert not TOKEN_RE.findall(log), sorted(set(TOKEN_RE.findall(log)))[:5]
+    assert not CERTIFICATE_KEY_RE.findall(log), "a certificate key is in the log"
+    if not REAL_BINARIES:  # the kubeadm test double keeps the key it printed
+        state = json.loads(node(CONTROL_PLANE).file("/etc/kubernetes/kubelab-double-state.json").content_string)
+        assert state.get("certificate_key") and state["certificate_key"] not in log, "the certificate key is in the log"
+    # The run left the cluster as site.yml builds it: pod network applied, every node Ready.
+    assert _nodes_ready() == {name: True for name in NODES}
+
+
+def test_control_plane_side_loads_with_image_load_and_skips_images_the_node_has():
+    """control_plane_image_archives goes through kubelab.cluster.image_load like every other path: an archive whose
+    images the node has (container_runtime loaded them) is neither copied nor imported, and nothing is left behind."""
+    archives = sorted(glob.glob(os.path.join(os.environ.get("KUBELAB_TEST_IMAGE_ARCHIVES")
+                                             or str(PROJECT / "build" / "test-ground-cluster" / "images"), "*.tar")))
+    assert archives, "no image archives to side-load"
+    rc, report, output = run_playbook("site.yml", "-e", json.dumps({"control_plane_image_archives": archives[:1]}))
+    assert rc == 0, output
+    (loaded,) = [result for task, result in host_results(report, CONTROL_PLANE) if "image archives the control plane" in task]
+    assert loaded["changed"] is False and not loaded.get("imported"), loaded
+    assert changed_total(report) == 0, output
+    kept = node(CONTROL_PLANE).file("/var/lib/kubelab/images")
+    assert not (kept.exists and kept.listdir()), kept.listdir()
