@@ -28,6 +28,19 @@ $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	@# kmock left requirements.txt; an older venv still has it and its pytest plugin fails to load.
+	$(BIN)/pip uninstall --quiet --yes kmock 2>/dev/null || true
+	touch $@
+
+# galaxy-importer in a venv of its own (under .venv, ignored like it): it pins attrs<24, flake8<7
+# and ansible-lint<=26.10.1, which must not hold back the tools above. ansible and ansible-lint
+# at our pins so its lint resolves the collections galaxy.yml depends on.
+GALAXY_IMPORTER := galaxy-importer==0.4.44
+IMPORTER_VENV := $(VENV)/importer
+$(IMPORTER_VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(IMPORTER_VENV)
+	$(IMPORTER_VENV)/bin/pip install --quiet --upgrade pip
+	$(IMPORTER_VENV)/bin/pip install --quiet $(GALAXY_IMPORTER) $$(grep -E '^(ansible|ansible-core|ansible-lint)==' requirements.txt)
 	touch $@
 
 $(COLLECTION_LINK):
@@ -45,7 +58,7 @@ pip-bootstrap: $(VENV)/.installed
 system-deps:
 	scripts/install-system-deps.sh
 
-setup: system-deps $(VENV)/.installed $(COLLECTION_LINK) pip-bootstrap ## Install everything (venv, pinned tools, collection link)
+setup: system-deps $(VENV)/.installed $(IMPORTER_VENV)/.installed $(COLLECTION_LINK) pip-bootstrap ## Install everything (venv, pinned tools, collection link)
 	@$(BIN)/ansible-galaxy collection list kubelab.cluster 2>/dev/null | grep -q kubelab.cluster
 	@echo "setup done: kubelab.cluster resolves from $(COLLECTION_LINK)"
 
@@ -77,8 +90,8 @@ docker: ## Start a Docker engine if none answers
 node-image: docker ## Build the local Debian 12 systemd node image (reused when present)
 	scripts/build-node-image.sh
 
-collection: ## Build the tarball, install it offline into an empty path, ansible-doc every plugin
-	scripts/check-collection-build.sh
+collection: $(IMPORTER_VENV)/.installed ## Build the tarball, install it offline, ansible-doc every plugin, galaxy-importer
+	KUBELAB_IMPORTER_VENV=$(IMPORTER_VENV) scripts/check-collection-build.sh
 
 build: ## Build the collection tarball
 	$(BIN)/ansible-galaxy collection build --force --output-path build/

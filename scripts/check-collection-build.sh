@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the collection tarball, install it offline into an empty path and check
 # that ansible-doc lists and renders every module, filter and lookup from that install alone
-# (action plugins through the module of the same name).
+# (action plugins through the module of the same name); then galaxy-importer on the tarball.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,4 +54,6 @@ for role in roles/*/; do
 done
 test -f "$work/collections/ansible_collections/kubelab/cluster/playbooks/site.yml" || echo "note: playbooks/site.yml not in the tarball yet"
 echo "ansible-doc lists $summary from the offline install"
+# What Galaxy would say of this very tarball.
+scripts/check-galaxy-import.sh "$tarball" || status=1
 exit "$status"
