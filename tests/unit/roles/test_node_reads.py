@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pathlib
+import platform
 import shutil
 import subprocess
 
@@ -20,6 +21,7 @@ import yaml
 from role_vars import ROLES, trusted, render, role_templar
 
 from ansible_collections.kubelab.cluster.plugins.module_utils._config_files import parse_state
+from ansible_collections.kubelab.cluster.plugins.module_utils._kube_release import SUPPORTED_RELEASES
 from ansible_collections.kubelab.cluster.plugins.module_utils._node_state import LocalIO, gather
 
 READS = {  # role: (task file, registered name)
@@ -43,6 +45,13 @@ def _read_task(role, task_file, register):
     tasks = yaml.safe_load((ROLES / role / "tasks" / task_file).read_text(encoding="utf-8"))
     found = [task for task in tasks if task.get("register") == register and "kubelab.cluster.node_state" in task]
     assert len(found) == 1, "%s reads the node once, with kubelab.cluster.node_state" % role
+    return found[0]
+
+
+def _task_named(role, task_file, name):
+    tasks = yaml.safe_load((ROLES / role / "tasks" / task_file).read_text(encoding="utf-8"))
+    found = [task for task in tasks if task.get("name") == name]
+    assert len(found) == 1, "%s/tasks/%s has one task named %r" % (role, task_file, name)
     return found[0]
 
 
@@ -71,7 +80,9 @@ def test_prereqs_read(tmp_path):
     modules_file.chmod(0o644)
     templar, node = _read("prereqs", __prereqs_modules_file=str(modules_file),
                           ansible_search_path=[str(ROLES / "prereqs")])
-    assert node["cpus"] >= 1 and node["memory_mb"] > 0 and node["release"]
+    assert node["memory_mb"] == os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2 ** 20
+    os_release = platform.freedesktop_os_release()
+    assert node["release"] == "%s %s" % (os_release["ID"].capitalize(), os_release["VERSION_ID"].split(".")[0])
     assert set(node["modules"]) == {"overlay", "br_netfilter"}
     assert set(node["sysctls"]) == {"net.ipv4.ip_forward", "net.bridge.bridge-nf-call-iptables",
                                     "net.bridge.bridge-nf-call-ip6tables"}
@@ -85,7 +96,28 @@ def test_prereqs_read(tmp_path):
     assert set(render(templar, "__prereqs_missing_packages")) <= set(node["packages"])
     pending = [entry["path"] for entry in render(templar, "__prereqs_files_pending")]
     assert str(modules_file) not in pending, "a file with the wanted content and mode is not rewritten"
-    assert render(templar, "__prereqs_node.release in __prereqs_node.supported_releases") in (True, False)
+    # The role's own release gate (its assert task), on this read and on the same read from an older release.
+    gate = _task_named("prereqs", "validate.yml", "Check the operating system is supported")["ansible.builtin.assert"]["that"]
+    assert render(templar, gate) is (node["release"] in SUPPORTED_RELEASES)
+    old = dict(node, release="Debian 11", os=dict(node["os"], pretty_name="Debian GNU/Linux 11 (bullseye)"))
+    assert render(role_templar("prereqs", __prereqs_node=old), gate) is False
+
+
+def test_prereqs_decisions_from_a_read():
+    """The role's vars turn a read into what to do: only what is missing, blocked or not yet right."""
+    node = {
+        "modules": {"overlay": "loaded", "br_netfilter": "missing"},
+        "sysctls": {"net.ipv4.ip_forward": {"ok": True, "right": True},
+                    "net.bridge.bridge-nf-call-iptables": {"ok": True, "right": False},
+                    "net.bridge.bridge-nf-call-ip6tables": {"ok": False, "right": False}},
+        "packages": {"socat": {"installed": False}, "conntrack": {"installed": True}, "curl": {"installed": False}},
+    }
+    templar = role_templar("prereqs", __prereqs_node=node)
+    assert render(templar, "__prereqs_missing_modules") == ["br_netfilter"]
+    assert render(templar, "__prereqs_sysctl_blocked") == ["net.bridge.bridge-nf-call-ip6tables"]
+    assert render(templar, "__prereqs_sysctl_pending") == ["net.bridge.bridge-nf-call-iptables"]
+    assert render(templar, "__prereqs_sysctl_to_set") == ["net.bridge.bridge-nf-call-iptables=1"]
+    assert render(templar, "__prereqs_missing_packages") == ["socat", "curl"]
 
 
 def test_container_runtime_read():
