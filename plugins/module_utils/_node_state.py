@@ -399,9 +399,10 @@ def _ca_hash(text):
 
 def _admin(params, io):
     text = io.read_bytes(ADMIN_CONF)
-    user = io.user(params.get("admin_user") or "root")
+    name = params.get("admin_user") or io.login_user()
+    user = io.user(name)
     home, uid, gid = user if user else (None, None, None)
-    result = {"conf": "", "user_kubeconfig": False, "home": home, "uid": uid, "gid": gid}
+    result = {"user": name, "conf": "", "user_kubeconfig": False, "home": home, "uid": uid, "gid": gid}
     if not text:
         return result
     result["conf"] = base64.b64encode(text).decode("ascii")
@@ -621,6 +622,14 @@ class LocalIO:
         except (IOError, OSError):
             pass
         return True
+
+    @staticmethod
+    def login_user():
+        """The user Ansible logs in as: sudo's (doas's) caller under become, else the process's own user.
+
+        The walkthrough's $HOME is that user's, not root's after become.
+        """
+        return os.environ.get("SUDO_USER") or os.environ.get("DOAS_USER") or pwd.getpwuid(os.geteuid()).pw_name
 
     @staticmethod
     def user(name):

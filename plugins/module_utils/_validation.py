@@ -1,14 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubelab.cluster contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Controller-side checks of the collection's inputs (Python standard library only).
+"""The collection's input rules, each written once (Python standard library only).
 
-The first play of site.yml (playbooks/tasks/validate_inputs.yml) validates every role's
-variables against the role's own meta/argument_specs.yml with validate_argument_spec, then
-hands the results and the variables to :func:`input_errors`, which adds the rules that span
-variables and roles: CIDRs and their overlaps, Kubernetes versions, inventory groups, Go
-durations, controller paths. Every problem is collected; nothing here stops at the first.
-Nothing here contacts a node: node IPs, hardware and the like are checked on the nodes.
+kubelab.cluster.check_inputs (an action plugin) is their one caller: the validation play that opens
+the collection's playbooks and every role imported alone call it, so both give one verdict with one
+message. Types and choices live in each role's meta/argument_specs.yml (checked first, with
+ansible's own validator); :func:`input_errors` adds every other rule: CIDRs and their overlaps,
+Kubernetes versions, inventory groups, Go durations, URLs, controller paths, lists given as text.
+Every problem is collected; nothing here stops at the first. Nothing here contacts a node: node
+addresses, hardware and the like are checked on the nodes (:func:`node_errors`).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,6 +19,7 @@ __metaclass__ = type  # pylint: disable=invalid-name
 import ipaddress
 import os
 import re
+from urllib.parse import urlsplit
 
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import parse_go_duration
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import valid_endpoint
@@ -32,6 +34,9 @@ KUBEADM_VERSION_RE = re.compile(r"^v1\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 CHECKSUM_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 PORT_RE = re.compile(r"^([0-9]+)(:([0-9]+))?/(tcp|udp)$")
 HOST_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$")
+
+# URL schemes apt and get_url can use for package sources and downloads.
+URL_SCHEMES = ("http", "https", "file")
 
 GROUP_VARIABLES = {
     "cluster": ("kubelab_cluster_group", "k8s_cluster"),
@@ -186,6 +191,16 @@ def _cidr_rules(out, cp, cni):
                         "%s overlaps the service network %s (control_plane_service_subnet)" % (pod, service),
                         "pod and service networks that share no address",
                         "move one of them, e.g. pods 10.244.0.0/16 and services 10.96.0.0/12")
+    # The bundled flannel and calico manifests configure one IPv4 pool: the network they get must be one.
+    plugin = (cni or {}).get("cni_plugin")
+    if plugin in ("flannel", "calico"):
+        name = "cni_pod_subnet" if parsed.get("cni_pod_subnet") else "control_plane_pod_subnet"
+        chosen = parsed.get(name)
+        if chosen and [n.version for n in chosen] != [4]:
+            settings, role = (cni, "cni") if name == "cni_pod_subnet" else (cp, "control_plane")
+            out.add(role, name, settings[name], "the bundled %s manifest (cni_plugin) sets up one IPv4 pod network" % plugin,
+                    "one IPv4 CIDR with cni_plugin %s" % plugin,
+                    "use an IPv4 pod network, or cni_plugin: none and install a dual-stack CNI yourself")
     if parsed.get("cni_pod_subnet") and pods:
         stray = [str(n) for n in parsed["cni_pod_subnet"] if n not in pods]
         if stray:
@@ -202,12 +217,13 @@ def _version_rules(out, settings, releases):
     minors = {}
     for role, name, style in (("kube_packages", "kube_packages_version", "package"),
                               ("container_runtime", "container_runtime_kubernetes_version", "package"),
-                              ("control_plane", "control_plane_kubernetes_version", "kubeadm")):
+                              ("control_plane", "control_plane_kubernetes_version", "kubeadm"),
+                              ("control_plane", "control_plane_expected_version", "package")):
         values = settings.get(role)
         if values is None or name not in values:
             continue
         value = values[name]
-        if style == "kubeadm" and value == "":
+        if value == "" and name.startswith("control_plane"):
             continue
         try:
             minors[name] = parse_kube_version(value, releases, style)
@@ -281,6 +297,53 @@ def _group_rules(out, groups, group_names):
                         "make the group a child of %r in the inventory" % group_names["cluster"])
 
 
+# A role's own inventory-group variables (checked when the role runs alone; the playbooks pass their
+# kubelab_*_group instead) and whether the group needs a host.
+ROLE_GROUPS = (
+    ("control_plane", "control_plane_group", True),
+    ("cni", "cni_control_plane_group", True),
+    ("worker", "worker_control_plane_group", True),
+    ("worker", "worker_group", False),
+)
+
+
+def _role_group_rules(out, settings, groups):
+    for role, name, needs_host in ROLE_GROUPS:
+        values = settings.get(role)
+        if values is None or name not in values:
+            continue
+        value = values[name]
+        if not isinstance(value, str) or value not in groups:
+            out.add(role, name, value, "there is no inventory group %r" % (value,),
+                    "an inventory group (the inventory has: %s)" % ", ".join(sorted(g for g in groups if g != "ungrouped")),
+                    "add the group to the inventory, or set %s to a group it has" % name)
+        elif needs_host and not groups[value]:
+            out.add(role, name, value, "the inventory group %r has no host" % value, "a group with at least one host",
+                    "put the node(s) in the group")
+
+
+def _text_for_list_rules(out, provided, specs):
+    """A string where the spec wants a list: ansible would split it at commas, so ``-e "x=['all']"`` becomes ``["['all']"]``."""
+    for role, entry in provided.items():
+        options = specs.get(role) or {}
+        for name, value in sorted((entry.get("vars") or {}).items()):
+            if (options.get(name) or {}).get("type") == "list" and isinstance(value, str):
+                out.add(role, name, value, "is text where a list is expected (key=value extra vars are always text)",
+                        "a YAML or JSON list", "give a list, e.g. -e '{\"%s\": [\"Swap\"]}' or in group_vars" % name)
+
+
+def _url_rules(out, settings):
+    for role, values in sorted(settings.items()):
+        for name, value in sorted(values.items()):
+            if not name.endswith("_url") or value in ("", None):
+                continue
+            parts = urlsplit(value) if isinstance(value, str) else None
+            if parts is None or parts.scheme not in URL_SCHEMES or not (parts.netloc or (parts.scheme == "file" and parts.path.startswith("/"))):
+                out.add(role, name, value, "is not a URL apt or a download can use",
+                        "empty (the default source), http(s)://host/path, or file:///absolute/path",
+                        "e.g. %s: https://mirror.example/path" % name)
+
+
 def _duration_rules(out, settings):
     seconds = {}
     for role, name, allow_zero in (("worker", "worker_token_ttl", False),
@@ -301,6 +364,18 @@ def _duration_rules(out, settings):
                 "is not shorter than worker_token_ttl %s, so no token could ever be reused"
                 % _show(settings["worker"]["worker_token_ttl"]),
                 "a duration shorter than worker_token_ttl", "lower it, e.g. 30m with a 2h TTL")
+
+
+def _token_pair_rules(out, settings):
+    """The worker role reuses the token kubeadm init made only when both roles describe it alike."""
+    cp, worker = settings.get("control_plane") or {}, settings.get("worker") or {}
+    for cp_name, worker_name in (("control_plane_bootstrap_token_description", "worker_token_description"),
+                                 ("control_plane_bootstrap_token_ttl", "worker_token_ttl")):
+        if cp_name in cp and worker_name in worker and cp[cp_name] != worker[worker_name]:
+            out.add("worker", worker_name, worker[worker_name],
+                    "differs from %s %s, so the workers would not reuse init's token and a second one would exist"
+                    % (cp_name, _show(cp[cp_name])), "the value of %s" % cp_name,
+                    "set both to one value, e.g. %s: \"{{ %s }}\"" % (worker_name, cp_name))
 
 
 def _absolute(out, settings, role, names, what):
@@ -412,10 +487,14 @@ def _valid_port(text):
 
 
 def effective_settings(provided, specs):
-    """Per role: the spec defaults (literal ones) overlaid with the variables the hosts set."""
+    """Per role: the spec defaults (literal ones) overlaid with the variables the hosts set.
+
+    An entry with ``"given_only": true`` (another role's variables, as a role run alone sees them)
+    keeps only the values given: that role's defaults are not known to apply there.
+    """
     settings = {}
     for role, entry in provided.items():
-        options = specs.get(role, {})
+        options = {} if entry.get("given_only") else specs.get(role, {})
         values = {}
         for name, option in options.items():
             default = option.get("default")
@@ -426,33 +505,41 @@ def effective_settings(provided, specs):
     return settings
 
 
-def input_errors(provided, specs, groups, group_names, releases, spec_results=()):
+def input_errors(provided, specs, groups, group_names, releases, spec_results=(), scope="play"):
     """Every problem of the inputs, one line each (an empty list when all is well).
 
     ``provided``: role -> ``{"host": <the host whose variables these are>, "vars": {name: value}}``.
     ``specs``: role -> the options of its meta/argument_specs.yml (main entry point).
     ``groups``: the inventory's groups; ``group_names``: which groups the playbook uses
     (keys ``cluster``, ``control_plane``, ``workers``). ``releases``: ``"1.NN"`` minors supported.
-    ``spec_results``: ``{"role", "host", "errors"}`` from validate_argument_spec, reported first.
+    ``spec_results``: ``{"role", "host", "errors"}`` from the argument spec validation, reported first.
+    ``scope``: ``play`` (the playbooks' inventory groups in ``group_names``) or ``role`` (a role run
+    alone: its own group variables name the groups).
     """
     hosts = {role: entry.get("host") for role, entry in provided.items()}
     out = _Collector(hosts)
     for result in spec_results:
         host = result.get("host")
         for error in result.get("errors") or []:
-            out.plain("%s (role %s%s): see docs/roles/%s.md for the type and the allowed values, and set it in "
+            out.plain("%s (role %s%s): see roles/%s/README.md for the type and the allowed values, and set it in "
                       "group_vars/host_vars or -e accordingly." % (error.rstrip("."), result.get("role"),
                                                                    ", as %s sees it" % host if host else "", result.get("role")))
+    _text_for_list_rules(out, provided, specs)
     settings = effective_settings(provided, specs)
     _group_rules(out, groups, group_names)
-    if "control_plane" in settings:
-        _cidr_rules(out, settings["control_plane"], settings.get("cni"))
+    if scope == "role":
+        _role_group_rules(out, settings, groups)
+    _url_rules(out, settings)
+    _cidr_rules(out, settings.get("control_plane"), settings.get("cni"))
     _version_rules(out, settings, releases)
     _duration_rules(out, settings)
+    _token_pair_rules(out, settings)
     _path_rules(out, settings)
     _misc_rules(out, settings)
     if "app" in settings:
         _app_rules(out, settings["app"])
+    if "app_image" in settings:
+        _app_image_rules(out, settings["app_image"])
     return out.errors
 
 
@@ -727,6 +814,43 @@ def _app_rules(out, values):
         out.add("app", "app_node_port_range", values.get("app_node_port_range"), "is not a port range", "FIRST-LAST, e.g. 30000-32767",
                 "set it to kube-apiserver's --service-node-port-range")
     _app_service_rules(out, values, values.get("app_services"), port_range)
+
+
+# A full image reference as containerd and the CRI store it: registry host, repository path, tag or digest.
+FULL_IMAGE_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?/[a-z0-9]+([._/-][a-z0-9]+)*"
+                           r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$")
+
+
+def _app_image_rules(out, values):
+    images = values.get("app_image_images")
+    if not isinstance(images, list):
+        return
+    names = []
+    for index, entry in enumerate(images, start=1):
+        entry = entry if isinstance(entry, dict) else {}
+        name = entry.get("name", "")
+        where = "app_image_images[%d]" % (index - 1)
+        names.append(name)
+        if not (isinstance(name, str) and FULL_IMAGE_RE.match(name)):
+            out.add("app_image", where + ".name", name, "is not a full image reference",
+                    "registry/repository:tag as containerd stores it", "e.g. docker.io/library/web-app:1.0")
+        # The argument spec fills an option the entry leaves out with None: absent and None are the same.
+        archive, build = entry.get("archive"), entry.get("build")
+        if (archive is None) == (build is None):
+            out.add("app_image", where, entry, "needs exactly one of archive and build",
+                    "archive (an image archive on the controller) or build ({context, dockerfile, args})", "keep one of them")
+        elif archive is not None and not (isinstance(archive, str) and os.path.isfile(os.path.expanduser(archive))):
+            out.add("app_image", where + ".archive", archive, "is not a file on the controller",
+                    "the path of an image archive (.tar) on the controller", "fix the path, or build the image instead")
+        elif build is not None:
+            context = build.get("context", "") if isinstance(build, dict) else ""
+            if not (isinstance(context, str) and os.path.isdir(os.path.expanduser(context))):
+                out.add("app_image", where + ".build.context", context, "is not a directory on the controller",
+                        "the directory holding the Dockerfile", "fix the path")
+    twice = sorted(set(str(name) for name in names if names.count(name) > 1))
+    if twice:
+        out.add("app_image", "app_image_images", ", ".join(twice), "the same image name is listed twice",
+                "each image once", "remove the duplicate entry")
 
 
 def app_errors(values):

@@ -112,9 +112,12 @@ options:
     type: bool
     default: false
   admin_user:
-    description: The user of O(admin_kubeconfig).
+    description:
+      - The user of O(admin_kubeconfig).
+      - Empty for the user Ansible logs in as (sudo's C(SUDO_USER) or doas's C(DOAS_USER) under become, else the
+        module's own user).
     type: str
-    default: root
+    default: ""
   kubelet:
     description:
       - Report C(/etc/kubernetes/kubelet.conf) - C(exists) and C(ca_cert_hash), the public-key pin of the cluster CA it
@@ -260,8 +263,8 @@ cluster:
   type: dict
 admin:
   description:
-    - C(conf) (admin.conf base64-encoded, empty before kubeadm init), C(user_kubeconfig), and the O(admin_user)'s
-      C(home), C(uid) and C(gid) (null for an unknown user).
+    - C(conf) (admin.conf base64-encoded, empty before kubeadm init), C(user_kubeconfig), C(user) (O(admin_user) or the
+      login user), and that user's C(home), C(uid) and C(gid) (null for an unknown user).
   returned: when O(admin_kubeconfig)
   type: dict
 kubelet:
@@ -316,7 +319,7 @@ def main():
             kubeadm_path=dict(type="str", default="kubeadm"),
             cluster=dict(type="bool", default=False),
             admin_kubeconfig=dict(type="bool", default=False),
-            admin_user=dict(type="str", default="root"),
+            admin_user=dict(type="str", default=""),
             kubelet=dict(type="bool", default=False),
             identity=dict(type="bool", default=False),
             ports=dict(type="list", elements="str", default=[]),

@@ -9,7 +9,6 @@ machine (read only), and the result handed back to the role's vars that consume 
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import os
 import pathlib
@@ -60,8 +59,6 @@ def _read(role, **overrides):
     """ROLE's node_state options rendered with its vars, the read done on this machine; (templar, result)."""
     task_file, register = READS[role]
     task = _read_task(role, task_file, register)
-    if role == "control_plane":  # registered by config.yml's `id -un` task before the read
-        overrides.setdefault("__control_plane_login_user", {"stdout": getpass.getuser()})
     templar = role_templar(role, **overrides)
     options = templar.template(trusted(task["kubelab.cluster.node_state"]))
     result = gather(options, LocalIO(_run))

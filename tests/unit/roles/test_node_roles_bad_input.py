@@ -19,6 +19,7 @@ import yaml
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
 ARGSPEC_TASK = "Validating arguments against arg spec"
+INPUTS_TASK = "Refuse bad inputs before any change"
 
 # name: (role, vars, substring of the failure message, where it must fail)
 CASES = {
@@ -27,13 +28,13 @@ CASES = {
         "value of container_runtime_name must be one of: containerd, crio, docker, got: podman", ARGSPEC_TASK),
     "malformed_version": (
         "kube_packages", {"kube_packages_version": "1.36.x"},
-        'kube_packages_version must be a quoted string like "1.36"', "Check the Kubernetes version is a quoted x.y or x.y.z"),
+        "kube_packages_version = '1.36.x' (as localhost sees it): is not of the form", INPUTS_TASK),
     "unquoted_version": (
         "kube_packages", {"kube_packages_version": 1.30},
-        "Quote it in YAML", "Check the Kubernetes version is a quoted x.y or x.y.z"),
+        "kube_packages_version = 1.3 (float) (as localhost sees it): must be a quoted string", INPUTS_TASK),
     "runtime_version_not_a_string": (
         "container_runtime", {"container_runtime_kubernetes_version": 1.36},
-        "container_runtime_kubernetes_version must be a quoted string", "Check the Kubernetes version and the image archives"),
+        "container_runtime_kubernetes_version = 1.36 (float) (as localhost sees it): must be a quoted string", INPUTS_TASK),
     "bool_not_a_bool": (
         "prereqs", {"prereqs_hardware_check": "maybe"},
         "prereqs_hardware_check", ARGSPEC_TASK),
@@ -48,11 +49,11 @@ CASES = {
         "container_runtime_restrict_oom_score_adj must be one of: auto, enabled, disabled", ARGSPEC_TASK),
     "missing_image_archive": (
         "container_runtime", {"container_runtime_image_archives": ["/nonexistent/kubelab-image.tar"]},
-        "/nonexistent/kubelab-image.tar", "Check the Kubernetes version and the image archives"),
+        "/nonexistent/kubelab-image.tar", INPUTS_TASK),
     "bad_firewall_port": (
         "prereqs", {"prereqs_firewall_enabled": True, "prereqs_firewall_worker_ports": ["http"],
                     "prereqs_worker_group": "all"},
-        "must look like 6443/tcp", "Check the firewall port lists are PORT/PROTO"),
+        "prereqs_firewall_worker_ports = ['http'] (list) (as localhost sees it): http is not PORT/PROTO", INPUTS_TASK),
     "below_hardware_minimum": (
         "prereqs", {"prereqs_control_plane_group": "all", "prereqs_min_memory_mb_control_plane": 100000000},
         "kubeadm's preflight minimums", "Check the control-plane node meets kubeadm's hardware minimums"),
@@ -60,7 +61,7 @@ CASES = {
 
 # Tasks allowed to run before a case fails: checks and read-only fact gathering.
 # "Read the node's": the roles' read-only probes (check_mode: false, changed_when: false).
-READ_ONLY_TASK_PREFIXES = (ARGSPEC_TASK, "Check ", "Read the node's ", "Case ")
+READ_ONLY_TASK_PREFIXES = (ARGSPEC_TASK, INPUTS_TASK, "Check ", "Read the node's ", "Case ")
 
 
 def _playbook():

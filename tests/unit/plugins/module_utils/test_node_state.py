@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import pathlib
+import pwd
 
 import pytest
 
@@ -261,3 +263,24 @@ def test_running_settings_from_the_static_pod_manifests():
     assert "kube-apiserver" not in running["apiserver_args"], "the binary is no flag"
     assert ns.running_settings(None, None) == {"pod_subnet": "", "service_subnet": "", "cluster_name": "",
                                                "bind_port": "", "advertise_address": "", "apiserver_args": {}}
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({"SUDO_USER": "ubuntu"}, "ubuntu"),        # ssh as ubuntu, become: sudo
+    ({"DOAS_USER": "admin"}, "admin"),          # become_method doas
+    ({}, pwd.getpwuid(os.geteuid()).pw_name),   # no become: the module's own user
+])
+def test_admin_user_defaults_to_the_login_user(monkeypatch, env, expected):
+    for name in ("SUDO_USER", "DOAS_USER"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    admin = _local(admin_kubeconfig=True)["admin"]
+    assert admin["user"] == expected
+    # An explicit admin_user wins over the login user.
+    assert _local(admin_kubeconfig=True, admin_user="root")["admin"]["user"] == "root"
+
+
+def test_unknown_admin_user_has_no_home():
+    admin = _local(admin_kubeconfig=True, admin_user="no-such-user-kubelab")["admin"]
+    assert (admin["home"], admin["uid"], admin["gid"]) == (None, None, None)

@@ -1,17 +1,26 @@
-"""The CIDR, duration, version and cross-field validation filters, and their pure logic."""
+"""The input rules of module_utils/_validation.py, called directly (check_inputs is their one caller)."""
 
 from __future__ import annotations
 
 import pytest
-from ansible.errors import AnsibleFilterError
+from ansible_collections.kubelab.cluster.plugins.module_utils._validation import (
+    drift,
+    input_errors,
+    node_errors,
+    overlaps,
+    parse_cidrs,
+    parse_duration,
+    parse_kube_version,
+)
 
-from ansible_collections.kubelab.cluster.plugins.filter.cidr_networks import cidr_networks
-from ansible_collections.kubelab.cluster.plugins.filter.cidr_overlaps import cidr_overlaps
-from ansible_collections.kubelab.cluster.plugins.filter.validation_errors import validation_errors
-from ansible_collections.kubelab.cluster.plugins.filter.validation_go_duration import validation_go_duration
-from ansible_collections.kubelab.cluster.plugins.filter.validation_kube_version import validation_kube_version
-from ansible_collections.kubelab.cluster.plugins.filter.validation_drift import validation_drift
-from ansible_collections.kubelab.cluster.plugins.filter.validation_node_errors import validation_node_errors
+
+def cidr_networks(value):
+    return [str(network) for network in parse_cidrs(value)]
+
+
+def cidr_overlaps(first, second):
+    return [[str(a), str(b)] for a, b in overlaps(parse_cidrs(first), parse_cidrs(second))]
+
 
 RELEASES = ["1.30", "1.31", "1.36"]
 
@@ -30,7 +39,7 @@ def test_cidr_networks_good(value, expected):
     ("10.0.0.0/8,10.1.0.0/16", "dual-stack"), ("", "non-empty"), (16, "non-empty"), ("banana/8", "not a CIDR"),
 ])
 def test_cidr_networks_bad(value, reason):
-    with pytest.raises(AnsibleFilterError, match=reason):
+    with pytest.raises(ValueError, match=reason):
         cidr_networks(value)
 
 
@@ -38,29 +47,29 @@ def test_cidr_overlaps():
     assert cidr_overlaps("10.96.0.0/16", "10.96.0.0/12") == [["10.96.0.0/16", "10.96.0.0/12"]]
     assert cidr_overlaps("10.244.0.0/16", "10.96.0.0/12") == []
     assert cidr_overlaps("10.244.0.0/16,fd00::/56", "10.96.0.0/12,fd00::/108") == [["fd00::/56", "fd00::/108"]]
-    with pytest.raises(AnsibleFilterError):
+    with pytest.raises(ValueError):
         cidr_overlaps("x", "10.96.0.0/12")
 
 
 @pytest.mark.parametrize("value, seconds", [("2h", 7200), ("1h30m", 5400), ("1.5h", 5400), ("90s", 90), ("500ms", 0.5)])
 def test_go_duration_good(value, seconds):
-    assert validation_go_duration(value) == pytest.approx(seconds)
+    assert parse_duration(value) == pytest.approx(seconds)
 
 
 @pytest.mark.parametrize("value", ["forever", "3", "-1h", "2 h", 7200, "0", "", "1d"])
 def test_go_duration_bad(value):
-    with pytest.raises(AnsibleFilterError):
-        validation_go_duration(value)
+    with pytest.raises(ValueError):
+        parse_duration(value)
 
 
 def test_go_duration_zero_when_allowed():
-    assert validation_go_duration("0", True) == 0
+    assert parse_duration("0", True) == 0
 
 
 @pytest.mark.parametrize("value, style, minor", [
     ("1.36", "package", 36), ("1.30.4", "package", 30), ("v1.31.2", "kubeadm", 31)])
 def test_kube_version_good(value, style, minor):
-    assert validation_kube_version(value, RELEASES, style) == minor
+    assert parse_kube_version(value, RELEASES, style) == minor
 
 
 @pytest.mark.parametrize("value, style, reason", [
@@ -68,8 +77,8 @@ def test_kube_version_good(value, style, minor):
     ("1.36.x", "package", "form"), ("v1.36", "package", "form"), ("1.36.1", "kubeadm", "form"),
     ("v1.29.0", "kubeadm", "outside"), ("2.0", "package", "form")])
 def test_kube_version_bad(value, style, reason):
-    with pytest.raises(AnsibleFilterError, match=reason):
-        validation_kube_version(value, RELEASES, style)
+    with pytest.raises(ValueError, match=reason):
+        parse_kube_version(value, RELEASES, style)
 
 
 GROUPS = {"all": ["cp", "w1"], "ungrouped": [], "k8s_cluster": ["cp", "w1"], "kube_control_plane": ["cp"],
@@ -83,7 +92,7 @@ SPECS = {"control_plane": {"control_plane_pod_subnet": {"default": "10.244.0.0/1
 def _errors(cp=None, worker=None, groups=None, spec_results=None):
     groups = GROUPS if groups is None else groups
     provided = {"control_plane": {"host": "cp", "vars": cp or {}}, "worker": {"host": "w1", "vars": worker or {}}}
-    return validation_errors(provided, SPECS, groups, NAMES, RELEASES, spec_results)
+    return input_errors(provided, SPECS, groups, NAMES, RELEASES, spec_results or ())
 
 
 def test_defaults_pass():
@@ -96,7 +105,7 @@ def test_every_problem_is_reported_at_once():
     assert len(errors) == 3
     assert any("control_plane_pod_subnet = '10.96.0.0/16' (as cp sees it)" in e and "Fix:" in e for e in errors)
     assert any(e.startswith("worker_token_ttl = 'forever'") for e in errors)
-    assert any("cni_plugin" in e and "docs/roles/cni.md" in e for e in errors)
+    assert any("cni_plugin" in e and "roles/cni/README.md" in e for e in errors)
 
 
 def test_group_rules():
@@ -134,7 +143,7 @@ FIT = {
 
 
 def test_fit_nodes_pass():
-    assert validation_node_errors(_reads(FIT), "10.244.0.0/16", "10.96.0.0/12") == []
+    assert node_errors(_reads(FIT), "10.244.0.0/16", "10.96.0.0/12") == []
 
 
 @pytest.mark.parametrize("host, change, expected", [
@@ -147,15 +156,15 @@ def test_fit_nodes_pass():
 def test_each_node_problem_is_named(host, change, expected):
     nodes = {name: dict(node) for name, node in FIT.items()}
     nodes[host].update(change)
-    errors = validation_node_errors(_reads(nodes), "10.244.0.0/16", "10.96.0.0/12")
+    errors = node_errors(_reads(nodes), "10.244.0.0/16", "10.96.0.0/12")
     assert len(errors) == 1 and errors[0].startswith(expected), errors
 
 
 def test_every_problem_at_once_and_empty_values_never_match():
     nodes = {name: _node("d" * 32, "", "node", ["10.96.0.1"]) for name in ("a", "b")}
-    errors = validation_node_errors(_reads(nodes), "10.244.0.0/16", "10.96.0.0/12")
+    errors = node_errors(_reads(nodes), "10.244.0.0/16", "10.96.0.0/12")
     assert len(errors) == 4, errors  # machine-id, host name, two addresses; empty product_uuids are no match
-    assert validation_node_errors(_reads(nodes), "not a cidr", "also not") == [errors[0], errors[1]]
+    assert node_errors(_reads(nodes), "not a cidr", "also not") == [errors[0], errors[1]]
 
 
 HELD = {"in_use": True, "listeners": [{"port": 6443, "processes": ["python3[812]"]}]}
@@ -172,7 +181,7 @@ FREE = {"in_use": False, "listeners": []}
 def test_ports_held_only_count_before_the_node_is_in_the_cluster(read, refused):
     reads = _reads(FIT)
     reads["cp1"].update(read)
-    errors = validation_node_errors(reads, "10.244.0.0/16", "10.96.0.0/12")
+    errors = node_errors(reads, "10.244.0.0/16", "10.96.0.0/12")
     assert bool(errors) is refused, errors
     if refused:
         assert errors[0].startswith("cp1: port ") and "python3[812]" in errors[0] and "reset.yml" in errors[0]
@@ -181,7 +190,7 @@ def test_ports_held_only_count_before_the_node_is_in_the_cluster(read, refused):
 def test_ports_can_be_left_to_the_doctor():
     reads = _reads(FIT)
     reads["cp1"].update({"ports": {"6443": HELD}, "cluster": {"initialized": False}})
-    assert validation_node_errors(reads, "10.244.0.0/16", "10.96.0.0/12", False) == []
+    assert node_errors(reads, "10.244.0.0/16", "10.96.0.0/12", False) == []
 
 
 RUNNING = {"pod_subnet": "10.244.0.0/16", "service_subnet": "10.96.0.0/12", "cluster_name": "kubelab",
@@ -192,8 +201,8 @@ WANTED = {"pod_subnet": "10.244.0.0/16", "service_subnet": "10.96.0.0/12", "clus
 
 
 def test_no_drift_when_the_cluster_runs_what_is_asked():
-    assert validation_drift(WANTED, RUNNING) == []
-    assert validation_drift(dict(WANTED, pod_subnet="10.244.0.0/16 "), RUNNING) == []
+    assert drift(WANTED, RUNNING) == []
+    assert drift(dict(WANTED, pod_subnet="10.244.0.0/16 "), RUNNING) == []
 
 
 @pytest.mark.parametrize("change, expected", [
@@ -205,10 +214,10 @@ def test_no_drift_when_the_cluster_runs_what_is_asked():
     ({"apiserver_extra_args": {"audit-log-maxage": "60"}}, "control_plane_apiserver_extra_args audit-log-maxage=60 is not"),
 ])
 def test_each_setting_that_cannot_take_effect_is_named_with_a_way_forward(change, expected):
-    found = validation_drift(dict(WANTED, **change), RUNNING)
+    found = drift(dict(WANTED, **change), RUNNING)
     assert len(found) == 1 and found[0].startswith(expected), found
     assert "reset.yml" in found[0] or "kube-apiserver.yaml" in found[0]
 
 
 def test_what_the_manifests_do_not_show_is_not_compared():
-    assert validation_drift(dict(WANTED, cluster_name="other"), dict(RUNNING, cluster_name="")) == []
+    assert drift(dict(WANTED, cluster_name="other"), dict(RUNNING, cluster_name="")) == []
