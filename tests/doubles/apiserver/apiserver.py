@@ -1,11 +1,8 @@
 #!/usr/bin/env python
-"""A Kubernetes API-server TEST DOUBLE with a Deployment controller, scheduler and kubelet simulation.
-
-It is not kube-apiserver. It answers what kubernetes.core (k8s, k8s_info) and the kubernetes Python
-client send and refuses what a real kube-apiserver (v1.36) refuses; with --kubeadm it is the API
-server of a node the kubeadm double set up. What it imitates, from which source, and what it cannot
-know: tests/doubles/README.md. Standard library only (jsonpatch for RFC 6902 patches), one file.
-"""
+"""A Kubernetes API-server TEST DOUBLE with Deployment, ReplicaSet, scheduler and kubelet simulations; not
+kube-apiserver. It answers what kubernetes.core and the kubernetes Python client send, as kube-apiserver v1.36
+does; with --kubeadm it is the API server of a node the kubeadm double set up. What it imitates, from which
+source and what it cannot know: tests/doubles/README.md. Standard library and jsonpatch, one file."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -33,27 +30,13 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 K8S_VERSION = "v1.36.1"
 ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
 TICK = 0.1
 
-DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-DNS1123_SUBDOMAIN = DNS1123_LABEL + r"(\." + DNS1123_LABEL + r")*"
-DNS1035_LABEL = r"[a-z]([-a-z0-9]*[a-z0-9])?"
-LABEL_VALUE = r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?"
-QUALIFIED_NAME = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-MSG_SUBDOMAIN = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end "
-                 "with an alphanumeric character (e.g. 'example.com', regex used for validation is '%s')" % DNS1123_SUBDOMAIN)
-MSG_LABEL1123 = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an "
-                 "alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '%s')" % DNS1123_LABEL)
-MSG_LABEL1035 = ("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end "
-                 "with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '%s')" % DNS1035_LABEL)
-MSG_LABEL_VALUE = ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end "
-                   "with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '%s')" % LABEL_VALUE)
-MSG_QUALIFIED = ("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character "
-                 "(e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '%s')" % QUALIFIED_NAME)
 PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json")
 STATUS_SUBRESOURCE_KINDS = ("Deployment", "ReplicaSet", "Pod", "Service", "Namespace", "Node")
 
@@ -71,38 +54,7 @@ def rand_suffix(n=5):
     return "".join(random.choice(ALPHANUMS) for _i in range(n))
 
 
-def go_value(value):
-    """Render a value the way field.Invalid does (strings quoted, numbers bare, maps as Go %#v)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, dict):
-        return "map[string]string{%s}" % ", ".join("%s:%s" % (json.dumps(k), json.dumps(str(v))) for k, v in sorted(value.items()))
-    if isinstance(value, list):
-        return "[]string{%s}" % ", ".join(json.dumps(str(v)) for v in value)
-    return json.dumps(value)
-
-
-def go_selector(sel):
-    exprs = (sel or {}).get("matchExpressions")
-    labels = (sel or {}).get("matchLabels")
-    return "v1.LabelSelector{MatchLabels:%s, MatchExpressions:%s}" % (
-        go_value(labels) if labels else "map[string]string(nil)",
-        "[]v1.LabelSelectorRequirement(nil)" if not exprs else "[]v1.LabelSelectorRequirement{...}")
-
-
-def go_intstr(value):
-    if isinstance(value, str):
-        return 'intstr.IntOrString{Type:1, IntVal:0, StrVal:%s}' % json.dumps(value)
-    return 'intstr.IntOrString{Type:0, IntVal:%d, StrVal:""}' % value
-
-
-# --------------------------------------------------------------------------------------------
-# Errors (metav1.Status)
-# --------------------------------------------------------------------------------------------
+# ---- Errors (metav1.Status)
 
 class ApiError(Exception):
     def __init__(self, code, reason, message, details=None):
@@ -124,236 +76,144 @@ def qualified(res):
     return res.plural + ("." + res.group if res.group else "")
 
 
+def status_details(res, name, **extra):
+    details = {"name": name, "group": res.group, "kind": res.plural} if res.group else {"name": name, "kind": res.plural}
+    return dict(details, **extra)
+
+
 def not_found(res, name):
-    return ApiError(404, "NotFound", '%s "%s" not found' % (qualified(res), name),
-                    {"name": name, "group": res.group, "kind": res.plural} if res.group else {"name": name, "kind": res.plural})
+    return ApiError(404, "NotFound", '%s "%s" not found' % (qualified(res), name), status_details(res, name))
 
 
 def bad_request(message):
     return ApiError(400, "BadRequest", message)
 
 
-class FieldErrors:
-    """Collects field.ErrorList entries; raise_for() turns them into the 422 Status."""
-
-    def __init__(self):
-        self.items = []
-
-    def add(self, kind, field, detail="", value=None):
-        if kind == "Invalid":
-            msg = "Invalid value: %s" % go_value(value) + (": " + detail if detail else "")
-            reason = "FieldValueInvalid"
-        elif kind == "Required":
-            msg, reason = "Required value" + (": " + detail if detail else ""), "FieldValueRequired"
-        elif kind == "Duplicate":
-            msg, reason = "Duplicate value: %s" % go_value(value), "FieldValueDuplicate"
-        elif kind == "Forbidden":
-            msg, reason = "Forbidden: " + detail, "FieldValueForbidden"
-        elif kind == "NotSupported":
-            msg = "Unsupported value: %s: supported values: %s" % (go_value(value), ", ".join(json.dumps(v) for v in detail))
-            reason = "FieldValueNotSupported"
-        else:
-            raise ValueError(kind)
-        self.items.append((field, msg, reason))
-
-    def raise_for(self, res, name):
-        if not self.items:
-            return
-        text = ["%s: %s" % (f, m) for f, m, _r in self.items]
-        kind = res.kind + ("." + res.group if res.group else "")
-        message = '%s "%s" is invalid: %s' % (kind, name, text[0] if len(text) == 1 else "[" + ", ".join(text) + "]")
-        details = {"name": name, "kind": res.kind, "causes": [{"reason": r, "message": m, "field": f} for f, m, r in self.items]}
-        if res.group:
-            details["group"] = res.group
-        raise ApiError(422, "Invalid", message, details)
+def invalid(res, name, field, message, reason="FieldValueRequired"):
+    """The 422 Status of one field error (of pkg/apis/*/validation only what check_pod_spec checks)."""
+    kind = res.kind + ("." + res.group if res.group else "")
+    details = {"name": name, "kind": res.kind, "causes": [{"reason": reason, "message": message, "field": field}]}
+    if res.group:
+        details["group"] = res.group
+    return ApiError(422, "Invalid", '%s "%s" is invalid: %s: %s' % (kind, name, field, message), details)
 
 
-# --------------------------------------------------------------------------------------------
-# Resources
-# --------------------------------------------------------------------------------------------
+def check_pod_spec(res, obj, name):
+    """Refuse a Pod, Deployment or ReplicaSet without the fields the controllers need ("Required value"
+    in pkg/apis/*/validation), or with init containers, which the kubelet simulation does not run."""
+    spec = obj.get("spec") or {}
+    if res.kind in ("Deployment", "ReplicaSet"):
+        if not spec.get("selector"):
+            raise invalid(res, name, "spec.selector", "Required value")
+        spec, prefix = (spec.get("template") or {}).get("spec") or {}, "spec.template.spec"
+    elif res.kind == "Pod":
+        prefix = "spec"
+    else:
+        return
+    if not spec.get("containers"):
+        raise invalid(res, name, prefix + ".containers", "Required value")
+    for i, ctr in enumerate(spec["containers"]):
+        for key in ("name", "image"):
+            if not ctr.get(key):
+                raise invalid(res, name, "%s.containers[%d].%s" % (prefix, i, key), "Required value")
+    if spec.get("initContainers"):
+        raise bad_request("init containers are not imitated by the API-server test double")
+
+
+# ---- Resources
 
 class Res:
-    def __init__(self, group, version, plural, kind, namespaced, short, subs=(), categories=("all",)):
+    def __init__(self, group, version, plural, kind, namespaced, short):
         self.group, self.version, self.plural, self.kind = group, version, plural, kind
-        self.namespaced, self.short, self.subs, self.categories = namespaced, list(short), list(subs), list(categories)
+        self.namespaced, self.short = namespaced, short
 
     @property
     def api_version(self):
         return self.group + "/" + self.version if self.group else self.version
 
-    def api_resources(self):
-        verbs = ["create", "delete", "get", "list", "patch", "update"]
-        first = {"name": self.plural, "singularName": self.kind.lower(), "namespaced": self.namespaced, "kind": self.kind,
-                 "verbs": verbs, "storageVersionHash": hashlib.sha256(self.plural.encode()).hexdigest()[:11]}
-        if self.short:
-            first["shortNames"] = self.short
-        if self.categories:
-            first["categories"] = self.categories
-        out = [first]
-        for sub in self.subs:
-            entry = {"name": "%s/%s" % (self.plural, sub), "singularName": "", "namespaced": self.namespaced, "kind": self.kind,
-                     "verbs": ["get", "patch", "update"]}
-            out.append(entry)
-        return out
+    def api_resource(self):
+        """The APIResource of discovery; no subresource (status, scale, ...) is served."""
+        return {"name": self.plural, "singularName": self.kind.lower(), "namespaced": self.namespaced, "kind": self.kind,
+                "verbs": ["create", "delete", "get", "list", "patch", "update"], "shortNames": self.short}
 
 
 RESOURCES = [
-    Res("", "v1", "namespaces", "Namespace", False, ["ns"], ["status"], ()),
-    Res("", "v1", "nodes", "Node", False, ["no"], ["status"], ()),
-    Res("", "v1", "pods", "Pod", True, ["po"], ["status"]),
-    Res("", "v1", "services", "Service", True, ["svc"], ["status"]),
-    Res("", "v1", "endpoints", "Endpoints", True, ["ep"], ()),
-    Res("", "v1", "events", "Event", True, ["ev"], (), ()),
-    Res("", "v1", "configmaps", "ConfigMap", True, ["cm"], (), ()),
-    Res("apps", "v1", "deployments", "Deployment", True, ["deploy"], ["status"]),
-    Res("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"], ["status"]),
+    Res("", "v1", "namespaces", "Namespace", False, ["ns"]),
+    Res("", "v1", "nodes", "Node", False, ["no"]),
+    Res("", "v1", "pods", "Pod", True, ["po"]),
+    Res("", "v1", "services", "Service", True, ["svc"]),
+    Res("", "v1", "endpoints", "Endpoints", True, ["ep"]),
+    Res("", "v1", "events", "Event", True, ["ev"]),
+    Res("", "v1", "configmaps", "ConfigMap", True, ["cm"]),
+    Res("apps", "v1", "deployments", "Deployment", True, ["deploy"]),
+    Res("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"]),
 ]
 BY_PLURAL = {(r.group, r.plural): r for r in RESOURCES}
 BY_KIND = {r.kind: r for r in RESOURCES}
 
 
-# --------------------------------------------------------------------------------------------
-# Selectors
-# --------------------------------------------------------------------------------------------
-
-def split_top(text):
-    parts, depth, cur = [], 0, ""
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    parts.append(cur)
-    return [p.strip() for p in parts if p.strip()]
-
+# ---- Selectors
 
 def parse_label_selector(text):
-    """Parse the labels.Parse syntax; returns a list of (key, op, values)."""
+    """The equality-based labels.Parse syntax (key=value, key==value, key!=value, key, !key) as a list of
+    (key, op, value); set-based requirements (in, notin) are not imitated."""
     reqs = []
-    for part in split_top(text or ""):
-        m = re.match(r"^(\S+)\s+(in|notin)\s*\((.*)\)$", part)
-        if m:
-            reqs.append((m.group(1), m.group(2), [v.strip() for v in m.group(3).split(",") if v.strip()]))
-            continue
+    for part in (text or "").split(","):
+        part = part.strip()
         m = re.match(r"^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$", part)
         if m:
-            reqs.append((m.group(1), "!=" if m.group(2) == "!=" else "=", [m.group(3)]))
-            continue
-        m = re.match(r"^(!?)([A-Za-z0-9][-A-Za-z0-9_./]*)$", part)
-        if m:
-            reqs.append((m.group(2), "!" if m.group(1) else "exists", []))
-            continue
-        raise bad_request("unable to parse requirement: found '%s', expected: key, '=', '==', '!=', 'in', 'notin'" % part)
+            reqs.append((m.group(1), "!=" if m.group(2) == "!=" else "=", m.group(3)))
+        elif re.match(r"^!?[A-Za-z0-9][-A-Za-z0-9_./]*$", part):
+            reqs.append((part.lstrip("!"), "!" if part.startswith("!") else "exists", None))
+        elif part:
+            raise bad_request("label selector requirement %r is not imitated by the API-server test double" % part)
     return reqs
 
 
 def labels_match(reqs, labels):
     labels = labels or {}
-    for key, op, values in reqs:
-        if op == "=" and labels.get(key) != values[0]:
-            return False
-        if op == "!=" and labels.get(key) == values[0]:
-            return False
-        if op == "in" and labels.get(key) not in values:
-            return False
-        if op == "notin" and key in labels and labels[key] in values:
-            return False
-        if op == "exists" and key not in labels:
-            return False
-        if op == "!" and key in labels:
-            return False
-    return True
+    checks = {"=": lambda key, value: labels.get(key) == value, "!=": lambda key, value: labels.get(key) != value,
+              "exists": lambda key, value: key in labels, "!": lambda key, value: key not in labels}
+    return all(checks[op](key, value) for key, op, value in reqs)
 
 
-def selector_reqs(sel):
-    """metav1.LabelSelector -> requirements."""
-    reqs = [(k, "=", [v]) for k, v in ((sel or {}).get("matchLabels") or {}).items()]
-    for expr in (sel or {}).get("matchExpressions") or []:
-        op = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}.get(expr.get("operator"), "in")
-        reqs.append((expr.get("key"), op, expr.get("values") or []))
-    return reqs
+# ---- Patches
 
+# The patchMergeKey of the Go types' lists (the lists not named here are replaced by a patch).
+MERGE_KEYS = {"containers": "name", "initContainers": "name", "ephemeralContainers": "name", "env": "name", "volumes": "name",
+              "imagePullSecrets": "name", "resourceClaims": "name", "resizePolicy": "name", "volumeMounts": "mountPath",
+              "volumeDevices": "devicePath", "hostAliases": "ip", "conditions": "type", "ownerReferences": "uid",
+              "topologySpreadConstraints": "topologyKey"}
 
-def parse_field_selector(text):
-    """metadata.name and metadata.namespace only; the per-type fields of the real server are not imitated."""
-    reqs = []
-    for part in split_top(text or ""):
-        m = re.match(r"^([^=!]+)(==|=|!=)(.*)$", part)
-        if not m:
-            raise bad_request("invalid selector: '%s'; can't understand '%s'" % (text, part))
-        field = m.group(1).strip()
-        if field not in ("metadata.name", "metadata.namespace"):
-            raise bad_request("field selector %s is not imitated by the API-server test double" % field)
-        reqs.append((field.split(".")[1], m.group(2) != "!=", m.group(3).strip()))
-    return reqs
-
-
-# --------------------------------------------------------------------------------------------
-# Patches
-# --------------------------------------------------------------------------------------------
 
 def merge_key(path, key):
-    """The patchMergeKey of the Go types for the list under `key` at `path` (None = replace)."""
-    if key in ("containers", "initContainers", "ephemeralContainers", "env", "volumes", "imagePullSecrets",
-               "resourceClaims", "resizePolicy"):
-        return "name"
-    if key == "ports":
+    """The merge key of the list under `key` at `path` (None: replace the list)."""
+    if key == "ports":  # a container's ports merge on containerPort, a Service's on port
         if path and path[-1] in ("containers", "initContainers", "ephemeralContainers"):
             return "containerPort"
-        if path == ("spec",):
-            return "port"
-        return None
-    if key == "volumeMounts":
-        return "mountPath"
-    if key == "volumeDevices":
-        return "devicePath"
-    if key == "hostAliases":
-        return "ip"
-    if key == "conditions":
-        return "type"
-    if key == "ownerReferences":
-        return "uid"
-    if key == "topologySpreadConstraints":
-        return "topologyKey"
-    return None
+        return "port" if path == ("spec",) else None
+    return MERGE_KEYS.get(key)
 
 
 def strategic_merge(orig, patch, path=()):
+    """A strategic merge patch without directives ($patch, $setElementOrder, ...: refused, not imitated)."""
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
-    if patch.get("$patch") == "replace":
-        out = {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
-        return out
-    if patch.get("$patch") == "delete":
-        return None
     out = copy.deepcopy(orig) if isinstance(orig, dict) else {}
     for key, value in patch.items():
-        if key.startswith("$"):  # $setElementOrder, $retainKeys, $deleteFromPrimitiveList: not imitated
-            continue
+        if key.startswith("$"):
+            raise bad_request("the strategic merge patch directive %s is not imitated by the API-server test double" % key)
         if value is None:
             out.pop(key, None)
         elif isinstance(value, dict):
-            merged = strategic_merge(out.get(key), value, path + (key,))
-            if merged is None:
-                out.pop(key, None)
-            else:
-                out[key] = merged
-        elif isinstance(value, list):
-            mkey = merge_key(path, key)
-            if key == "finalizers":
-                cur = list(out.get(key) or [])
-                out[key] = cur + [v for v in value if v not in cur]
-            elif mkey is None or any(isinstance(v, dict) and v.get("$patch") == "replace" for v in value):
-                out[key] = [copy.deepcopy(v) for v in value if not (isinstance(v, dict) and v.get("$patch") == "replace")]
-            else:
-                out[key] = merge_list(out.get(key), value, mkey, path + (key,))
+            out[key] = strategic_merge(out.get(key), value, path + (key,))
+        elif isinstance(value, list) and key == "finalizers":
+            cur = list(out.get(key) or [])
+            out[key] = cur + [v for v in value if v not in cur]
+        elif isinstance(value, list) and merge_key(path, key):
+            out[key] = merge_list(out.get(key), value, merge_key(path, key), path + (key,))
         else:
-            out[key] = value
+            out[key] = copy.deepcopy(value)
     return out
 
 
@@ -361,12 +221,8 @@ def merge_list(orig, patch, mkey, path):
     result = [copy.deepcopy(v) for v in orig or []]
     for item in patch:
         if not isinstance(item, dict) or mkey not in item:
-            raise ApiError(422, "Invalid", "map: %s does not contain declared merge key: %s" % (go_value(item), mkey))
+            raise ApiError(422, "Invalid", "map: %s does not contain declared merge key: %s" % (json.dumps(item), mkey))
         idx = next((i for i, cur in enumerate(result) if isinstance(cur, dict) and cur.get(mkey) == item[mkey]), None)
-        if item.get("$patch") == "delete":
-            if idx is not None:
-                result.pop(idx)
-            continue
         if idx is None:
             result.append(strategic_merge({}, item, path))
         else:
@@ -400,9 +256,7 @@ def json_patch(doc, ops):
         raise ApiError(422, "Invalid", "doc is missing path: %s" % exc)
 
 
-# --------------------------------------------------------------------------------------------
-# Images
-# --------------------------------------------------------------------------------------------
+# ---- Images
 
 def normalize_image(ref):
     """Normalise like containerd/kubelet (docker/reference ParseNormalizedNamed + TagNameOnly)."""
@@ -433,50 +287,23 @@ def default_pull_policy(image):
 
 
 class ImageSource:
-    """Which images each node's containerd holds (None = every image is present)."""
+    """Which images each node's containerd holds, by --images-command (without it every image is present)."""
 
-    def __init__(self, path=None, command=None):
-        self.path, self.command = path, command
-        self.cache, self.refreshing = {}, set()
+    def __init__(self, command=None):
+        self.command, self.cache, self.stamp = command, {}, 0.0
+
+    def refresh(self, nodes):
+        """Run the command for every node, at most once a second; the controller loop calls this outside the API lock."""
+        if self.command and time.monotonic() - self.stamp >= 1.0:
+            self.cache = {node: self._normalised(self._run(node)) for node in nodes}
+            self.stamp = time.monotonic()
 
     def has(self, node, image):
-        images = self.images(node)
-        if images is None:
+        if not self.command:
             return True
+        images = self.cache.get(node, set())
         want = normalize_image(image)
         return want in images or want.partition("@")[0] in images
-
-    def images(self, node):
-        """The node's image set.  The file is re-read when older than 0.3 s; the command runs at most once a
-        second per node, in a helper thread once a first answer exists, so the API lock is not held meanwhile."""
-        if not self.path and not self.command:
-            return None
-        cached = self.cache.get(node)
-        age = time.monotonic() - cached[0] if cached else None
-        if self.path:
-            if age is None or age >= 0.3:
-                self.cache[node] = (time.monotonic(), self._normalised(self._read_file(node)))
-            return self.cache[node][1]
-        if age is None:
-            self.cache[node] = (time.monotonic(), self._normalised(self._run(node)))
-        elif age >= 1.0 and node not in self.refreshing:
-            self.refreshing.add(node)
-            threading.Thread(target=self._refresh, args=(node,), daemon=True).start()
-        return self.cache[node][1]
-
-    def _refresh(self, node):
-        try:
-            self.cache[node] = (time.monotonic(), self._normalised(self._run(node)))
-        finally:
-            self.refreshing.discard(node)
-
-    def _read_file(self, node):
-        try:
-            with open(self.path) as handle:
-                return json.load(handle).get(node) or []
-        except (OSError, ValueError, AttributeError) as exc:
-            log("cannot read images file %s: %s" % (self.path, exc))
-            return []
 
     def _run(self, node):
         cmd = self.command.replace("{node}", node)
@@ -499,90 +326,59 @@ class ImageSource:
         return result
 
 
-# --------------------------------------------------------------------------------------------
-# Defaulting (pkg/apis/core/v1/defaults.go, pkg/apis/apps/v1/defaults.go)
-# --------------------------------------------------------------------------------------------
+# ---- Defaulting (pkg/apis/core/v1/defaults.go, pkg/apis/apps/v1/defaults.go)
 
-def default_probe(probe):
-    if not isinstance(probe, dict):
-        return
-    probe.setdefault("timeoutSeconds", 1)
-    probe.setdefault("periodSeconds", 10)
-    probe.setdefault("successThreshold", 1)
-    probe.setdefault("failureThreshold", 3)
-    if isinstance(probe.get("httpGet"), dict):
-        probe["httpGet"].setdefault("path", "/")
-        probe["httpGet"].setdefault("scheme", "HTTP")
+def defaults(obj, **values):
+    for key, value in values.items():
+        obj.setdefault(key, value)
 
 
 def default_container(ctr):
     if not isinstance(ctr, dict):
         return
-    ctr.setdefault("terminationMessagePath", "/dev/termination-log")
-    ctr.setdefault("terminationMessagePolicy", "File")
+    defaults(ctr, terminationMessagePath="/dev/termination-log", terminationMessagePolicy="File", resources={})
     if isinstance(ctr.get("image"), str) and ctr["image"]:
         ctr.setdefault("imagePullPolicy", default_pull_policy(ctr["image"]))
-    ctr.setdefault("resources", {})
     for port in ctr.get("ports") or []:
         if isinstance(port, dict):
             port.setdefault("protocol", "TCP")
-    for env in ctr.get("env") or []:
-        ref = (env.get("valueFrom") or {}).get("fieldRef") if isinstance(env, dict) else None
-        if isinstance(ref, dict):
-            ref.setdefault("apiVersion", "v1")
-    for key in ("livenessProbe", "readinessProbe", "startupProbe"):
-        default_probe(ctr.get(key))
+    for probe in (ctr.get(key) for key in ("livenessProbe", "readinessProbe", "startupProbe")):
+        if isinstance(probe, dict):
+            defaults(probe, timeoutSeconds=1, periodSeconds=10, successThreshold=1, failureThreshold=3)
+            if isinstance(probe.get("httpGet"), dict):
+                defaults(probe["httpGet"], path="/", scheme="HTTP")
 
 
 def default_pod_spec(spec):
-    if not isinstance(spec, dict):
-        return
-    spec.setdefault("restartPolicy", "Always")
-    spec.setdefault("dnsPolicy", "ClusterFirst")
-    spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("terminationGracePeriodSeconds", 30)
-    spec.setdefault("securityContext", {})
-    for key in ("containers", "initContainers"):
-        for ctr in spec.get(key) or []:
+    if isinstance(spec, dict):
+        defaults(spec, restartPolicy="Always", dnsPolicy="ClusterFirst", schedulerName="default-scheduler",
+                 terminationGracePeriodSeconds=30, securityContext={})
+        for ctr in spec.get("containers") or []:
             default_container(ctr)
 
 
 def default_object(res, obj):
     kind = res.kind
-    spec = obj.get("spec")
-    if kind == "Deployment":
-        spec = obj.setdefault("spec", {})
+    spec = obj.setdefault("spec", {}) if kind in ("Deployment", "ReplicaSet", "Pod", "Service", "Namespace") else None
+    if kind in ("Deployment", "ReplicaSet"):
         spec.setdefault("replicas", 1)
+        default_pod_spec((spec.get("template") or {}).get("spec"))
+    if kind == "Deployment":
         strategy = spec.setdefault("strategy", {})
         strategy.setdefault("type", "RollingUpdate")
         if strategy["type"] == "RollingUpdate":
-            ru = strategy.setdefault("rollingUpdate", {})
-            ru.setdefault("maxUnavailable", "25%")
-            ru.setdefault("maxSurge", "25%")
-        spec.setdefault("revisionHistoryLimit", 10)
-        spec.setdefault("progressDeadlineSeconds", 600)
-        default_pod_spec((spec.get("template") or {}).get("spec"))
-    elif kind == "ReplicaSet":
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("replicas", 1)
-        default_pod_spec((spec.get("template") or {}).get("spec"))
+            defaults(strategy.setdefault("rollingUpdate", {}), maxUnavailable="25%", maxSurge="25%")
+        defaults(spec, revisionHistoryLimit=10, progressDeadlineSeconds=600)
     elif kind == "Pod":
-        spec = obj.setdefault("spec", {})
         default_pod_spec(spec)
         spec.setdefault("serviceAccountName", "default")
-        spec.setdefault("serviceAccount", spec["serviceAccountName"])
-        spec.setdefault("enableServiceLinks", True)
-        spec.setdefault("priority", 0)
-        spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
         tols = spec.setdefault("tolerations", [])
         for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):  # DefaultTolerationSeconds admission
             if not any(isinstance(t, dict) and t.get("key") == key and t.get("effect") in (None, "", "NoExecute") for t in tols):
                 tols.append({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300})
         obj.setdefault("status", {}).setdefault("phase", "Pending")
     elif kind == "Service":
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("type", "ClusterIP")
-        spec.setdefault("sessionAffinity", "None")
+        defaults(spec, type="ClusterIP", sessionAffinity="None")
         for port in spec.get("ports") or []:
             if isinstance(port, dict):
                 port.setdefault("protocol", "TCP")
@@ -596,127 +392,9 @@ def default_object(res, obj):
             spec.setdefault("internalTrafficPolicy", "Cluster")
         obj.setdefault("status", {}).setdefault("loadBalancer", {})
     elif kind == "Namespace":
-        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+        spec.setdefault("finalizers", ["kubernetes"])
         obj.setdefault("status", {}).setdefault("phase", "Active")
         obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
-    elif kind == "Event":
-        obj.setdefault("reportingComponent", "")
-        obj.setdefault("reportingInstance", "")
-    del spec
-
-
-# --------------------------------------------------------------------------------------------
-# Validation (pkg/apis/core/validation, pkg/apis/apps/validation)
-# --------------------------------------------------------------------------------------------
-
-def _full(regex, text):
-    return isinstance(text, str) and re.fullmatch(regex, text) is not None
-
-
-def validate_name(errs, res, name):
-    if res.kind == "Service":
-        if not _full(DNS1035_LABEL, name) or len(name) > 63:
-            errs.add("Invalid", "metadata.name", MSG_LABEL1035, name)
-    elif res.kind == "Namespace":
-        if not _full(DNS1123_LABEL, name) or len(name) > 63:
-            errs.add("Invalid", "metadata.name", MSG_LABEL1123, name)
-    elif not _full(DNS1123_SUBDOMAIN, name) or len(name) > 253:
-        errs.add("Invalid", "metadata.name", MSG_SUBDOMAIN, name)
-
-
-def validate_labels(errs, labels, field):
-    if labels is None:
-        return
-    if not isinstance(labels, dict):
-        errs.add("Invalid", field, "must be a map", labels)
-        return
-    for key, value in labels.items():
-        prefix, _sep, name = key.rpartition("/")
-        if not _full(QUALIFIED_NAME, name) or len(name) > 63 or (prefix and not _full(DNS1123_SUBDOMAIN, prefix)):
-            errs.add("Invalid", field, MSG_QUALIFIED, key)
-        if not isinstance(value, str) or not _full(LABEL_VALUE, value) or len(value) > 63:
-            errs.add("Invalid", field, MSG_LABEL_VALUE, value)
-
-
-def validate_port_number(errs, field, value, required=True):
-    if value is None or value == 0:
-        if required:
-            errs.add("Required", field)
-        return
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
-        errs.add("Invalid", field, "must be between 1 and 65535, inclusive", value)
-
-
-def validate_protocol(errs, field, value):
-    if value not in ("TCP", "UDP", "SCTP"):
-        errs.add("NotSupported", field, ["SCTP", "TCP", "UDP"], value)
-
-
-def validate_containers(errs, containers, field, required=True):
-    if not containers:
-        if required:
-            errs.add("Required", field)
-        return
-    seen, port_names = set(), set()
-    for i, ctr in enumerate(containers):
-        base = "%s[%d]" % (field, i)
-        if not isinstance(ctr, dict):
-            errs.add("Invalid", base, "must be an object", ctr)
-            continue
-        name = ctr.get("name")
-        if not name:
-            errs.add("Required", base + ".name")
-        elif not _full(DNS1123_LABEL, name) or len(name) > 63:
-            errs.add("Invalid", base + ".name", MSG_LABEL1123, name)
-        elif name in seen:
-            errs.add("Duplicate", base + ".name", value=name)
-        seen.add(name)
-        if not ctr.get("image"):
-            errs.add("Required", base + ".image")
-        policy = ctr.get("imagePullPolicy")
-        if policy not in (None, "Always", "IfNotPresent", "Never"):
-            errs.add("NotSupported", base + ".imagePullPolicy", ["Always", "IfNotPresent", "Never"], policy)
-        for j, port in enumerate(ctr.get("ports") or []):
-            pbase = "%s.ports[%d]" % (base, j)
-            pname = port.get("name")
-            if pname:
-                if len(pname) > 15 or not _full(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", pname) or not re.search("[a-z]", pname) or "--" in pname:
-                    errs.add("Invalid", pbase + ".name", "must be no more than 15 characters and contain only lowercase alphanumerics or '-', "
-                             "with at least one letter, not starting or ending with '-' and without adjacent hyphens", pname)
-                elif pname in port_names:
-                    errs.add("Duplicate", pbase + ".name", value=pname)
-                port_names.add(pname)
-            validate_port_number(errs, pbase + ".containerPort", port.get("containerPort"))
-            if port.get("hostPort"):
-                validate_port_number(errs, pbase + ".hostPort", port.get("hostPort"))
-            validate_protocol(errs, pbase + ".protocol", port.get("protocol"))
-        for probe_key in ("livenessProbe", "readinessProbe", "startupProbe"):
-            probe = ctr.get(probe_key)
-            if isinstance(probe, dict):
-                for num in ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold"):
-                    val = probe.get(num)
-                    if isinstance(val, int) and val < 0:
-                        errs.add("Invalid", "%s.%s.%s" % (base, probe_key, num), "must be greater than or equal to 0", val)
-                if probe_key != "readinessProbe" and probe.get("successThreshold") not in (None, 1):
-                    errs.add("Invalid", "%s.%s.successThreshold" % (base, probe_key), "must be 1", probe.get("successThreshold"))
-
-
-def validate_pod_spec(errs, spec, field, in_template=False):
-    if not isinstance(spec, dict):
-        errs.add("Required", field)
-        return
-    validate_containers(errs, spec.get("containers"), field + ".containers")
-    validate_containers(errs, spec.get("initContainers"), field + ".initContainers", required=False)
-    policy = spec.get("restartPolicy")
-    if in_template and policy != "Always":
-        errs.add("NotSupported", field + ".restartPolicy", ["Always"], policy)
-    elif policy not in ("Always", "OnFailure", "Never"):
-        errs.add("NotSupported", field + ".restartPolicy", ["Always", "OnFailure", "Never"], policy)
-    if spec.get("dnsPolicy") not in ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"):
-        errs.add("NotSupported", field + ".dnsPolicy", ["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"], spec.get("dnsPolicy"))
-    grace = spec.get("terminationGracePeriodSeconds")
-    if isinstance(grace, int) and grace < 0:
-        errs.add("Invalid", field + ".terminationGracePeriodSeconds", "must be greater than or equal to 0", grace)
 
 
 def int_or_percent(value, total, round_up):
@@ -727,138 +405,7 @@ def int_or_percent(value, total, round_up):
     return int(value or 0)
 
 
-def validate_deployment_like(errs, obj, old, is_rs):
-    spec = obj.get("spec") or {}
-    replicas = spec.get("replicas")
-    if isinstance(replicas, int) and replicas < 0:
-        errs.add("Invalid", "spec.replicas", "must be greater than or equal to 0", replicas)
-    for key in ("minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds"):
-        val = spec.get(key)
-        if isinstance(val, int) and val < 0:
-            errs.add("Invalid", "spec." + key, "must be greater than or equal to 0", val)
-    if isinstance(spec.get("progressDeadlineSeconds"), int) and spec.get("progressDeadlineSeconds") <= (spec.get("minReadySeconds") or 0) \
-            and not is_rs:
-        errs.add("Invalid", "spec.progressDeadlineSeconds", "must be greater than minReadySeconds", spec.get("progressDeadlineSeconds"))
-    selector = spec.get("selector")
-    template = spec.get("template") or {}
-    tlabels = (template.get("metadata") or {}).get("labels") or {}
-    if not selector:
-        errs.add("Required", "spec.selector")
-        errs.add("Invalid", "spec.template.metadata.labels", "`selector` does not match template `labels`", tlabels)
-    elif not selector.get("matchLabels") and not selector.get("matchExpressions"):
-        errs.add("Invalid", "spec.selector", "empty selector is invalid for deployment", selector)
-    else:
-        validate_labels(errs, selector.get("matchLabels"), "spec.selector.matchLabels")
-        if not labels_match(selector_reqs(selector), tlabels):
-            errs.add("Invalid", "spec.template.metadata.labels", "`selector` does not match template `labels`", tlabels)
-    if old is not None and selector != (old.get("spec") or {}).get("selector"):
-        errs.items.append(("spec.selector", "Invalid value: %s: field is immutable" % go_selector(selector), "FieldValueInvalid"))
-    validate_labels(errs, tlabels, "spec.template.metadata.labels")
-    validate_pod_spec(errs, template.get("spec"), "spec.template.spec", in_template=True)
-    if is_rs:
-        return
-    strategy = spec.get("strategy") or {}
-    stype = strategy.get("type")
-    if stype not in ("RollingUpdate", "Recreate"):
-        errs.add("NotSupported", "spec.strategy.type", ["Recreate", "RollingUpdate"], stype)
-    elif stype == "Recreate" and strategy.get("rollingUpdate") is not None:
-        errs.add("Forbidden", "spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'")
-    elif stype == "RollingUpdate":
-        ru = strategy.get("rollingUpdate") or {}
-        vals = {}
-        for key in ("maxUnavailable", "maxSurge"):
-            val = ru.get(key)
-            field = "spec.strategy.rollingUpdate." + key
-            if isinstance(val, str):
-                if not re.fullmatch(r"[0-9]+%", val):
-                    errs.add("Invalid", field, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or "
-                             "'93%', regex used for validation is '[0-9]+%')", val)
-                    continue
-                if key == "maxUnavailable" and int(val[:-1]) > 100:
-                    errs.add("Invalid", field, "must not be greater than 100%", val)
-            elif isinstance(val, int) and val < 0:
-                errs.add("Invalid", field, "must be greater than or equal to 0", val)
-            vals[key] = val
-        if len(vals) == 2 and int_or_percent(vals["maxSurge"], 100, True) == 0 and int_or_percent(vals["maxUnavailable"], 100, False) == 0:
-            errs.items.append(("spec.strategy.rollingUpdate.maxUnavailable", "Invalid value: %s: may not be 0 when `maxSurge` is 0"
-                               % go_intstr(vals["maxUnavailable"]), "FieldValueInvalid"))
-
-
-def validate_service(errs, obj, old, cluster):
-    spec = obj.get("spec") or {}
-    stype = spec.get("type")
-    if stype not in ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName"):
-        errs.add("NotSupported", "spec.type", ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"], stype)
-        return
-    ports = spec.get("ports") or []
-    if stype == "ExternalName":
-        ext = spec.get("externalName")
-        if not ext:
-            errs.add("Required", "spec.externalName")
-        elif not _full(DNS1123_SUBDOMAIN, ext.rstrip(".").lower()):
-            errs.add("Invalid", "spec.externalName", MSG_SUBDOMAIN, ext)
-        if spec.get("clusterIP"):
-            errs.add("Forbidden", "spec.clusterIPs", "may not be set for ExternalName services")
-    elif not ports and spec.get("clusterIP") != "None":
-        errs.add("Required", "spec.ports")
-    names, own_node_ports = set(), set()
-    for i, port in enumerate(ports):
-        base = "spec.ports[%d]" % i
-        name = port.get("name")
-        if len(ports) > 1 and not name:
-            errs.add("Required", base + ".name")
-        elif name:
-            if not _full(DNS1123_LABEL, name) or len(name) > 63:
-                errs.add("Invalid", base + ".name", MSG_LABEL1123, name)
-            elif name in names:
-                errs.add("Duplicate", base + ".name", value=name)
-            names.add(name)
-        validate_port_number(errs, base + ".port", port.get("port"))
-        validate_protocol(errs, base + ".protocol", port.get("protocol"))
-        target = port.get("targetPort")
-        if isinstance(target, int) and not isinstance(target, bool):
-            validate_port_number(errs, base + ".targetPort", target)
-        elif isinstance(target, str) and (len(target) > 15 or not _full(DNS1123_LABEL, target)):
-            errs.add("Invalid", base + ".targetPort", "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)", target)
-        node_port = port.get("nodePort")
-        if node_port:
-            if stype in ("ClusterIP", "ExternalName"):
-                errs.add("Forbidden", base + ".nodePort", "may not be used when `type` is '%s'" % stype)
-            elif not cluster.node_port_lo <= node_port <= cluster.node_port_hi:
-                errs.add("Invalid", base + ".nodePort", "provided port is not in the valid range. The range of valid ports is %d-%d"
-                         % (cluster.node_port_lo, cluster.node_port_hi), node_port)
-            elif node_port in cluster.used_node_ports(obj) or (node_port, port.get("protocol")) in own_node_ports:
-                errs.add("Invalid", base + ".nodePort", "provided port is already allocated", node_port)
-            own_node_ports.add((node_port, port.get("protocol")))
-    if spec.get("sessionAffinity") not in ("None", "ClientIP"):
-        errs.add("NotSupported", "spec.sessionAffinity", ["ClientIP", "None"], spec.get("sessionAffinity"))
-    for key in ("externalTrafficPolicy", "internalTrafficPolicy"):
-        if spec.get(key) not in (None, "Cluster", "Local"):
-            errs.add("NotSupported", "spec." + key, ["Cluster", "Local"], spec.get(key))
-    if spec.get("externalTrafficPolicy") and stype not in ("NodePort", "LoadBalancer"):
-        errs.add("Invalid", "spec.externalTrafficPolicy", "may only be set when `type` is 'NodePort' or 'LoadBalancer'", spec["externalTrafficPolicy"])
-    ip = spec.get("clusterIP")
-    old_ip = ((old or {}).get("spec") or {}).get("clusterIP")
-    if old is not None and old_ip and ip != old_ip and (old.get("spec") or {}).get("type") != "ExternalName" and stype != "ExternalName":
-        errs.add("Invalid", "spec.clusterIPs[0]", "may not change once set", spec.get("clusterIPs") or [ip or ""])
-    elif ip and ip != "None" and stype != "ExternalName" and ip != old_ip:
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
-            errs.add("Invalid", "spec.clusterIPs[0]", "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)", ip)
-            return
-        if addr not in cluster.cidr or addr in (cluster.cidr.network_address, cluster.cidr.broadcast_address):
-            errs.add("Invalid", "spec.clusterIPs", "failed to allocate IP %s: the provided IP (%s) is not in the valid range. The range of valid "
-                     "IPs is %s" % (ip, ip, cluster.cidr), [ip])
-        elif ip in cluster.used_cluster_ips(obj):
-            errs.add("Invalid", "spec.clusterIPs", "failed to allocate IP %s: provided IP is already allocated" % ip, [ip])
-    if spec.get("selector") is not None:
-        validate_labels(errs, spec.get("selector"), "spec.selector")
-
-
-# --------------------------------------------------------------------------------------------
-# The cluster state: store, verbs
-# --------------------------------------------------------------------------------------------
+# ---- The cluster state: store, verbs
 
 def meta(obj):
     return obj.setdefault("metadata", {})
@@ -911,17 +458,16 @@ class Cluster:
         self.objects = {}
         self.rv = 100
         self.scale = opts.time_scale
-        self.cidr = ipaddress.ip_network(opts.service_cidr, strict=False)
-        lo, _sep, hi = opts.node_port_range.partition("-")
-        self.node_port_lo, self.node_port_hi = int(lo), int(hi)
-        self.images = ImageSource(opts.images_file, opts.images_command)
+        self.cidr = ipaddress.ip_network("10.96.0.0/12")  # kube-apiserver's defaults (--service-cluster-ip-range,
+        self.node_port_lo, self.node_port_hi = 30000, 32767  # --service-node-port-range), which kubeadm keeps
+        self.images = ImageSource(opts.images_command)
         self.token = secrets.token_hex(16)
         self.nodes = []
         for item in (opts.nodes or "node1=127.0.0.1").split(","):
             name, _sep, rest = item.strip().partition("=")
             addr, _sep, role = rest.partition(":")
             self.nodes.append((name, addr or "127.0.0.1", role == "control-plane"))
-        self.kstate, self.dstate, self.event_index = {}, {}, {}
+        self.kstate, self.dstate = {}, {}
         self.rr, self.ep_rr, self.managed_endpoints = 0, {}, set()
         self.server_address = ""
         self.bootstrap()
@@ -960,29 +506,18 @@ class Cluster:
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.create(BY_KIND["Namespace"], None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
         for i, (name, addr, control) in enumerate(self.nodes):
-            labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-                      "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64"}
+            labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
             spec = {"podCIDR": "10.244.%d.0/24" % i, "podCIDRs": ["10.244.%d.0/24" % i]}
             if control:
                 labels["node-role.kubernetes.io/control-plane"] = ""
                 spec["taints"] = [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
             ts = now_ts()
-            status = {
-                "addresses": [{"type": "InternalIP", "address": addr}, {"type": "Hostname", "address": name}],
-                "capacity": {"cpu": "4", "memory": "8039700Ki", "pods": "110", "ephemeral-storage": "61202244Ki"},
-                "allocatable": {"cpu": "4", "memory": "7937300Ki", "pods": "110", "ephemeral-storage": "56403987978"},
-                "conditions": [
-                    {"type": t, "status": "False", "lastHeartbeatTime": ts, "lastTransitionTime": ts, "reason": r, "message": m}
-                    for t, r, m in (("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-                                    ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-                                    ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"))] + [
-                    {"type": "Ready", "status": "True", "lastHeartbeatTime": ts, "lastTransitionTime": ts, "reason": "KubeletReady",
-                     "message": "kubelet is posting ready status"}],
-                "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
-                "nodeInfo": {"kubeletVersion": K8S_VERSION, "kubeProxyVersion": "", "containerRuntimeVersion": "containerd://1.7.24",
-                             "operatingSystem": "linux", "architecture": "amd64", "osImage": "Debian GNU/Linux 12 (bookworm)",
-                             "kernelVersion": os.uname().release, "machineID": "", "systemUUID": "", "bootID": ""},
-            }
+            # No node resources (capacity, allocatable) nor pressure conditions: the scheduler does not weigh them.
+            status = {"addresses": [{"type": "InternalIP", "address": addr}, {"type": "Hostname", "address": name}],
+                      "conditions": [{"type": "Ready", "status": "True", "lastHeartbeatTime": ts, "lastTransitionTime": ts,
+                                      "reason": "KubeletReady", "message": "kubelet is posting ready status"}],
+                      "nodeInfo": {"kubeletVersion": K8S_VERSION, "containerRuntimeVersion": "containerd://1.7.24",
+                                   "operatingSystem": "linux", "architecture": "amd64"}}
             self.create(BY_KIND["Node"], None, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels},
                                                 "spec": spec, "status": status}, keep_status=True)
         first = str(self.cidr.network_address + 1)
@@ -1062,13 +597,8 @@ class Cluster:
         name = md.get("name")
         if old is None and not name and md.get("generateName"):
             name = md["name"] = md["generateName"] + rand_suffix()
-        errs = FieldErrors()
         if not name:
-            errs.add("Required", "metadata.name", "name or generateName is required")
-            errs.raise_for(res, "")
-        validate_name(errs, res, name)
-        validate_labels(errs, md.get("labels"), "metadata.labels")
-        errs.raise_for(res, name)
+            raise invalid(res, "", "metadata.name", "Required value: name or generateName is required")
         obj["apiVersion"], obj["kind"] = res.api_version, res.kind
         if old is not None:
             for key in ("uid", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds"):
@@ -1086,33 +616,15 @@ class Cluster:
         elif res.kind in STATUS_SUBRESOURCE_KINDS and not keep_status:
             obj.pop("status", None)
         default_object(res, obj)
-        errs = FieldErrors()
-        if res.kind == "Deployment":
-            validate_deployment_like(errs, obj, old, False)
-        elif res.kind == "ReplicaSet":
-            validate_deployment_like(errs, obj, old, True)
-        elif res.kind == "Pod":
-            validate_pod_spec(errs, obj.get("spec"), "spec")
-            if old is not None:
-                self.validate_pod_update(errs, obj, old)
-        elif res.kind == "Service":
-            validate_service(errs, obj, old, self)
-        elif res.kind == "ConfigMap":
-            for key in list(obj.get("data") or {}) + list(obj.get("binaryData") or {}):
-                if not re.fullmatch(r"[-._a-zA-Z0-9]+", key) or len(key) > 253:
-                    errs.add("Invalid", "data", "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or "
-                             "'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')", key)
-        errs.raise_for(res, name)
+        check_pod_spec(res, obj, name)
         if res.kind == "Service":
             self.allocate_service(obj)
         if old is None:
-            md["uid"] = md.get("uid") if keep_status and md.get("uid") else self.new_uid()
+            md["uid"] = md.get("uid") if keep_status and md.get("uid") else str(uuid.uuid4())
             md["creationTimestamp"] = now_ts()
             md.pop("resourceVersion", None)
             if res.kind in ("Deployment", "ReplicaSet", "Pod"):
                 md["generation"] = 1
-            if res.kind == "Pod":
-                obj["status"].setdefault("qosClass", qos_class(obj["spec"]))
         else:
             md["resourceVersion"] = old["metadata"].get("resourceVersion")
             if res.kind in ("Deployment", "ReplicaSet", "Pod") and obj.get("spec") != old.get("spec"):
@@ -1127,35 +639,12 @@ class Cluster:
             return obj
         return self.put(res, obj)
 
-    @staticmethod
-    def new_uid():
-        return "%s-%s-%s-%s-%s" % tuple(secrets.token_hex(n) for n in (4, 2, 2, 2, 6))
-
-    @staticmethod
-    def validate_pod_update(errs, obj, old):
-        new_spec, old_spec = copy.deepcopy(obj.get("spec") or {}), copy.deepcopy(old.get("spec") or {})
-        for spec in (new_spec, old_spec):
-            for key in ("containers", "initContainers"):
-                for ctr in spec.get(key) or []:
-                    ctr.pop("image", None)
-            spec.pop("activeDeadlineSeconds", None)
-        old_tols = old_spec.pop("tolerations", None) or []
-        new_tols = new_spec.pop("tolerations", None) or []
-        if new_spec != old_spec or any(t not in new_tols for t in old_tols):
-            errs.add("Forbidden", "spec", "pod updates may not change fields other than `spec.containers[*].image`,"
-                     "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
-                     "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)")
-
     def check_namespace(self, res, ns):
         if not res.namespaced:
             return
         nso = self.stored("namespaces", "", ns)
         if nso is None:
             raise ApiError(404, "NotFound", 'namespaces "%s" not found' % ns, {"name": ns, "kind": "namespaces"})
-        if nso["metadata"].get("deletionTimestamp") and res.kind != "Event":
-            raise ApiError(403, "Forbidden", "%s \"%s\" is forbidden: unable to create new content in namespace %s because it is being terminated"
-                           % (qualified(res), "", ns), {"name": "", "kind": res.plural, "causes": [
-                               {"reason": "NamespaceTerminating", "message": "namespace %s is being terminated" % ns, "field": "metadata.namespace"}]})
 
     def body_namespace(self, res, ns, body):
         if not isinstance(body, dict):
@@ -1179,7 +668,7 @@ class Cluster:
         name = meta(body).get("name")
         if name and self.stored(res.plural, ns, name) is not None:
             raise ApiError(409, "AlreadyExists", '%s "%s" already exists' % (qualified(res), name),
-                           dict({"name": name, "kind": res.plural}, **({"group": res.group} if res.group else {})))
+                           status_details(res, name))
         return self.admit(res, body, None, dry_run, keep_status)
 
     def get(self, res, ns, name):
@@ -1191,23 +680,23 @@ class Cluster:
     def conflict(self, res, name):
         return ApiError(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": the object has been modified; please apply your changes to the '
                         "latest version and try again" % (qualified(res), name),
-                        dict({"name": name, "kind": res.plural}, **({"group": res.group} if res.group else {})))
+                        status_details(res, name))
 
-    def update(self, res, ns, name, body, dry_run=False, sub=None):
-        old = self.get(res, ns, name)
-        self.body_namespace(res, ns, body)
-        if meta(body).get("name") != name:
-            raise bad_request("the name of the object (%s) does not match the name on the URL (%s)" % (meta(body).get("name"), name))
-        rv = meta(body).get("resourceVersion")
+    def check_write(self, res, name, new, old):
+        """What update and patch refuse: a stale resourceVersion or another name."""
+        rv = meta(new).get("resourceVersion")
         if rv and rv != old["metadata"].get("resourceVersion"):
             raise self.conflict(res, name)
-        if sub == "status":
-            new = copy.deepcopy(old)
-            new["status"] = body.get("status") or {}
-            return self.admit(res, new, old, dry_run, keep_status=True)
+        if meta(new).get("name") != name:
+            raise bad_request("the name of the object (%s) does not match the name on the URL (%s)" % (meta(new).get("name"), name))
+
+    def update(self, res, ns, name, body, dry_run=False):
+        old = self.get(res, ns, name)
+        self.body_namespace(res, ns, body)
+        self.check_write(res, name, body, old)
         return self.admit(res, body, old, dry_run)
 
-    def patch(self, res, ns, name, ctype, body, dry_run=False, sub=None):
+    def patch(self, res, ns, name, ctype, body, dry_run=False):
         old = self.get(res, ns, name)
         ctype = (ctype or "").split(";")[0].strip()
         if ctype not in PATCH_TYPES:
@@ -1225,27 +714,24 @@ class Cluster:
             new = strategic_merge(base, body)
         if not isinstance(new, dict):
             raise bad_request("the patch produced no object")
-        rv = meta(new).get("resourceVersion")
-        if rv and rv != old["metadata"].get("resourceVersion"):
-            raise self.conflict(res, name)
-        if meta(new).get("name") != name:
-            raise bad_request("the name of the object (%s) does not match the name on the URL (%s)" % (meta(new).get("name"), name))
+        self.check_write(res, name, new, old)
         if res.namespaced and meta(new).get("namespace") != ns:
             raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
-        return self.admit(res, new, old, dry_run, keep_status=(sub == "status"))
+        return self.admit(res, new, old, dry_run)
 
     def delete(self, res, ns, name, opts, dry_run=False):
         obj = self.get(res, ns, name)
         policy = opts.get("propagationPolicy") or ("Orphan" if opts.get("orphanDependents") else "Background")
         if policy not in ("Orphan", "Background", "Foreground"):
             raise bad_request("propagationPolicy: Unsupported value: %s" % json.dumps(policy))
+        if policy == "Orphan" or res.kind == "Namespace":
+            # Dependents are always deleted by the garbage collector; no namespace lifecycle (Terminating).
+            raise bad_request("deleting a namespace or orphaning dependents is not imitated by the API-server test double")
         if res.kind == "Pod":
             grace = opts.get("gracePeriodSeconds")
             if grace is None:
                 grace = obj["spec"].get("terminationGracePeriodSeconds", 30)
-            if dry_run:
-                return 200, obj
-            if obj["metadata"].get("deletionTimestamp") and grace > 0:
+            if dry_run or (obj["metadata"].get("deletionTimestamp") and grace > 0):
                 return 200, obj
             if not obj["spec"].get("nodeName") or grace == 0 or obj["status"].get("phase") in ("Succeeded", "Failed"):
                 self.remove(res, obj)
@@ -1256,103 +742,55 @@ class Cluster:
             new["metadata"]["deletionGracePeriodSeconds"] = grace
             self.kstate.setdefault(obj["metadata"]["uid"], {})["delete_at"] = time.monotonic() + grace * self.scale
             return 200, self.put(res, new)
-        if res.kind == "Namespace":
-            if name in ("default", "kube-system", "kube-public"):
-                raise ApiError(403, "Forbidden", 'namespaces "%s" is forbidden: this namespace may not be deleted' % name,
-                               {"name": name, "kind": "namespaces"})
-            if dry_run or obj["metadata"].get("deletionTimestamp"):
-                return 200, obj
-            new = copy.deepcopy(obj)
-            new["metadata"]["deletionTimestamp"] = now_ts()
-            new["status"]["phase"] = "Terminating"
-            return 200, self.put(res, new)
         status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                  "details": dict({"name": name, "kind": res.plural, "uid": obj["metadata"]["uid"]}, **({"group": res.group} if res.group else {}))}
+                  "details": status_details(res, name, uid=obj["metadata"]["uid"])}
         if dry_run:
             return 200, status
         self.remove(res, obj)
-        if policy == "Orphan":
-            uid = obj["metadata"]["uid"]
-            for (plural, _n, _name), dep in list(self.objects.items()):
-                refs = dep["metadata"].get("ownerReferences") or []
-                if any(r.get("uid") == uid for r in refs):
-                    new = copy.deepcopy(dep)
-                    new["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != uid]
-                    if not new["metadata"]["ownerReferences"]:
-                        del new["metadata"]["ownerReferences"]
-                    self.put(BY_PLURAL[(BY_KIND[dep["kind"]].group, plural)], new)
         return 200, status
 
     def list(self, res, ns, label_selector, field_selector):
         lreqs = parse_label_selector(label_selector)
-        freqs = parse_field_selector(field_selector)
+        if field_selector:
+            raise bad_request("field selectors are not imitated by the API-server test double")
         out = []
         for obj in self.items(res.plural, ns if res.namespaced else None):
-            if not labels_match(lreqs, obj["metadata"].get("labels")):
-                continue
-            if all((obj["metadata"].get(f, "") == v) == eq for f, eq, v in freqs):
+            if labels_match(lreqs, obj["metadata"].get("labels")):
                 item = copy.deepcopy(obj)
                 item.pop("kind", None)
                 item.pop("apiVersion", None)
                 out.append(item)
         return {"kind": res.kind + "List", "apiVersion": res.api_version, "metadata": {"resourceVersion": str(self.rv)}, "items": out}
 
-    # -- events ---------------------------------------------------------------------------
+    # -- events (one per occurrence: the real recorder's aggregation and counts are not imitated) ----
     def event(self, obj, etype, reason, message, component, host=None, field_path=None):
         md = obj["metadata"]
-        key = (md.get("uid"), reason, message, field_path)
         ts = now_ts()
-        existing = self.event_index.get(key)
-        if existing is not None and self.stored("events", md.get("namespace", "default"), existing) is not None:
-            ev = copy.deepcopy(self.stored("events", md.get("namespace", "default"), existing))
-            ev["count"] = ev.get("count", 1) + 1
-            ev["lastTimestamp"] = ts
-            self.put(BY_KIND["Event"], ev)
-            return
-        name = "%s.%x" % (md["name"], time.time_ns())
-        involved = {"kind": obj["kind"], "namespace": md.get("namespace", "default") if obj["kind"] != "Node" else "", "name": md["name"],
-                    "uid": md.get("uid"), "apiVersion": obj["apiVersion"], "resourceVersion": md.get("resourceVersion")}
-        if obj["kind"] == "Node":
-            involved.pop("namespace")
+        involved = {"kind": obj["kind"], "namespace": md["namespace"], "name": md["name"], "uid": md.get("uid"),
+                    "apiVersion": obj["apiVersion"], "resourceVersion": md.get("resourceVersion")}
         if field_path:
             involved["fieldPath"] = field_path
-        ev = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": md.get("namespace", "default")},
-              "involvedObject": involved, "reason": reason, "message": message, "source": dict({"component": component}, **({"host": host} if host else {})),
+        source = {"component": component, "host": host} if host else {"component": component}
+        ev = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "%s.%x" % (md["name"], time.time_ns()), "namespace": md["namespace"]},
+              "involvedObject": involved, "reason": reason, "message": message, "source": source,
               "firstTimestamp": ts, "lastTimestamp": ts, "count": 1, "type": etype, "eventTime": None,
               "reportingComponent": component, "reportingInstance": host or ""}
-        try:
-            self.admit(BY_KIND["Event"], ev, None)
-            self.event_index[key] = name
-        except ApiError as exc:
-            log("event not recorded: %s" % exc.message)
+        self.admit(BY_KIND["Event"], ev, None)
 
 
-def qos_class(spec):
-    ctrs = (spec or {}).get("containers") or []
-    resources = [c.get("resources") or {} for c in ctrs]
-    if not any(r.get("requests") or r.get("limits") for r in resources):
-        return "BestEffort"
-    for res in resources:
-        limits, requests = res.get("limits") or {}, res.get("requests") or {}
-        if not limits.get("cpu") or not limits.get("memory") or any(requests.get(k, limits[k]) != limits[k] for k in ("cpu", "memory")):
-            return "Burstable"
-    return "Guaranteed"
-
-
-# --------------------------------------------------------------------------------------------
-# Controllers
-# --------------------------------------------------------------------------------------------
+# ---- Controllers
 
 class Controllers:
-    """Deployment, ReplicaSet, garbage collector, namespace, scheduler, kubelet and endpoints loops."""
+    """Deployment, ReplicaSet, garbage collector, scheduler, kubelet and endpoints loops. Only the scheduler and
+    the kubelet record events; the Deployment and ReplicaSet controllers' events are not imitated."""
 
     def __init__(self, cluster):
         self.c = cluster
 
     def tick(self):
         c = self.c
+        c.images.refresh([name for name, _addr, _cp in c.nodes])
         with c.lock:
-            self.namespaces()
             self.garbage_collect()
             for dep in c.items("deployments"):
                 try:
@@ -1369,18 +807,7 @@ class Controllers:
             self.endpoints()
             return self.wanted_listeners()
 
-    # -- namespaces and garbage collection ------------------------------------------------
-    def namespaces(self):
-        c = self.c
-        for ns in c.items("namespaces"):
-            if not ns["metadata"].get("deletionTimestamp"):
-                continue
-            name = ns["metadata"]["name"]
-            for (plural, nsn, _name), obj in list(c.objects.items()):
-                if nsn == name:
-                    c.remove(BY_PLURAL[(BY_KIND[obj["kind"]].group, plural)], obj)
-            c.remove(BY_KIND["Namespace"], ns)
-
+    # -- garbage collection ---------------------------------------------------------------
     def garbage_collect(self):
         c = self.c
         uids = {o["metadata"].get("uid") for o in c.objects.values()}
@@ -1419,16 +846,10 @@ class Controllers:
         changed_rs = {}
 
         def scale(rs, count):
-            old_count = rs["spec"]["replicas"]
-            if old_count == count:
+            if rs["spec"]["replicas"] == count:
                 return
             rs["spec"]["replicas"] = count
-            ann = rs["metadata"].setdefault("annotations", {})
-            ann["deployment.kubernetes.io/desired-replicas"] = str(desired)
-            ann["deployment.kubernetes.io/max-replicas"] = str(desired + (0 if recreate else surge))
             changed_rs[rs["metadata"]["name"]] = rs
-            c.event(dep, "Normal", "ScalingReplicaSet", "Scaled %s replica set %s from %d to %d"
-                    % ("up" if count > old_count else "down", rs["metadata"]["name"], old_count, count), "deployment-controller")
 
         if new_rs is None:
             phash = template_hash(template)
@@ -1443,18 +864,13 @@ class Controllers:
                 initial = max(0, min(desired + surge - current, desired)) if olds else desired
             rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
                   "metadata": {"name": "%s-%s" % (md["name"], phash), "namespace": ns, "labels": copy.deepcopy(tpl["metadata"]["labels"]),
-                               "annotations": {"deployment.kubernetes.io/revision": str(max_old + 1),
-                                               "deployment.kubernetes.io/desired-replicas": str(desired),
-                                               "deployment.kubernetes.io/max-replicas": str(desired + (0 if recreate else surge))},
+                               "annotations": {"deployment.kubernetes.io/revision": str(max_old + 1)},
                                "ownerReferences": [owner_ref(dep, "Deployment", "apps/v1")]},
                   "spec": {"replicas": initial, "minReadySeconds": spec.get("minReadySeconds", 0), "selector": selector, "template": tpl}}
             if not spec.get("minReadySeconds"):
                 del rs["spec"]["minReadySeconds"]
             new_rs = c.admit(BY_KIND["ReplicaSet"], rs, None)
             new_rs = copy.deepcopy(new_rs)
-            if initial:
-                c.event(dep, "Normal", "ScalingReplicaSet", "Scaled up replica set %s from 0 to %d" % (new_rs["metadata"]["name"], initial),
-                        "deployment-controller")
             set_condition(conds, "Progressing", "True", "NewReplicaSetCreated", 'Created new replica set "%s"' % new_rs["metadata"]["name"], ts, True)
             state["progress"] = time.monotonic()
         else:
@@ -1557,13 +973,10 @@ class Controllers:
             elif prog.get("reason") not in ("NewReplicaSetAvailable", "ProgressDeadlineExceeded") and \
                     time.monotonic() - state["progress"] > spec.get("progressDeadlineSeconds", 600) * self.c.scale:
                 set_condition(conds, "Progressing", "False", "ProgressDeadlineExceeded", 'ReplicaSet "%s" has timed out progressing.' % name, ts)
-                c.event(dep, "Warning", "ProgressDeadlineExceeded", 'ReplicaSet "%s" has timed out progressing.' % name, "deployment-controller")
         conds.sort(key=lambda x: 0 if x["type"] == "Available" else 1)
         status = {k: v for k, v in status.items() if v}
         status["observedGeneration"] = md.get("generation", 1)
         status["conditions"] = conds
-        if old_status.get("collisionCount"):
-            status["collisionCount"] = old_status["collisionCount"]
         dep["status"] = status
         c.put(BY_KIND["Deployment"], dep)
 
@@ -1587,12 +1000,7 @@ class Controllers:
                    "spec": copy.deepcopy(tpl.get("spec") or {})}
             if (tpl.get("metadata") or {}).get("annotations"):
                 pod["metadata"]["annotations"] = copy.deepcopy(tpl["metadata"]["annotations"])
-            try:
-                pod = c.admit(BY_KIND["Pod"], pod, None)
-                c.event(rs, "Normal", "SuccessfulCreate", "Created pod: %s" % pod["metadata"]["name"], "replicaset-controller")
-            except ApiError as exc:
-                c.event(rs, "Warning", "FailedCreate", "Error creating: %s" % exc.message, "replicaset-controller")
-                break
+            c.admit(BY_KIND["Pod"], pod, None)
         if len(pods) > want:
             def rank(p):
                 st = c.kstate.get(p["metadata"]["uid"], {})
@@ -1601,7 +1009,6 @@ class Controllers:
                         -st.get("ready_since", 0), tuple(-ord(ch) for ch in p["metadata"]["creationTimestamp"]))
             for pod in sorted(pods, key=rank)[:len(pods) - want]:
                 c.delete(BY_KIND["Pod"], pod["metadata"]["namespace"], pod["metadata"]["name"], {})
-                c.event(rs, "Normal", "SuccessfulDelete", "Deleted pod: %s" % pod["metadata"]["name"], "replicaset-controller")
 
     def replicaset_status(self, rs):
         c = self.c
@@ -1639,16 +1046,11 @@ class Controllers:
             if pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp"):
                 continue
             fits, reasons = [], {}
-            for node in nodes:
-                ready = any(x["type"] == "Ready" and x["status"] == "True" for x in node["status"].get("conditions") or [])
+            for node in nodes:  # the nodes stay Ready and schedulable: their taints and labels count
                 bad = [t for t in node["spec"].get("taints") or [] if t.get("effect") in ("NoSchedule", "NoExecute")
                        and not self.tolerates(pod["spec"].get("tolerations"), t)]
                 selector = pod["spec"].get("nodeSelector") or {}
-                if node["spec"].get("unschedulable"):
-                    why = "node(s) were unschedulable"
-                elif not ready:
-                    why = "node(s) had untolerated taint {node.kubernetes.io/not-ready: }"
-                elif bad:
+                if bad:
                     why = "node(s) had untolerated taint {%s: %s}" % (bad[0]["key"], bad[0].get("value", ""))
                 elif any(node["metadata"].get("labels", {}).get(k) != v for k, v in selector.items()):
                     why = "node(s) didn't match Pod's node affinity/selector"
@@ -1696,15 +1098,15 @@ class Controllers:
                 return ip
         return "10.244.%d.254" % index
 
-    def container_step(self, pod, ctr, st, node, field):
+    def container_step(self, pod, ctr, st, node):
         """Advance one container through pull/create/start; returns its state dict."""
         c = self.c
         image, policy = ctr["image"], ctr.get("imagePullPolicy", default_pull_policy(ctr["image"]))
-        if st.get("state") in ("running", "terminated"):
+        if st.get("state") == "running":
             return st
         now = time.monotonic()
         present = c.images.has(node, image)
-        fpath = "%s{%s}" % (field, ctr["name"])
+        fpath = "spec.containers{%s}" % ctr["name"]
         host = node
         if policy == "Never" and not present:
             if st.get("reason") != "ErrImageNeverPull":
@@ -1732,8 +1134,7 @@ class Controllers:
         probe = ctr.get("readinessProbe")
         delay = ((probe or {}).get("initialDelaySeconds") or 0) * c.scale
         st.clear()
-        st.update(state="running" if field == "spec.containers" else "terminated", started=now_ts(), since=now,
-                  ready_at=now + delay, cid=secrets.token_hex(32))
+        st.update(state="running", started=now_ts(), since=now, ready_at=now + delay, cid=secrets.token_hex(32))
         return st
 
     def kubelet(self, pod):
@@ -1756,78 +1157,53 @@ class Controllers:
             ip = self.pod_ip(index)
             status.update(hostIP=host_ip, hostIPs=[{"ip": host_ip}], podIP=ip, podIPs=[{"ip": ip}], startTime=ts)
         cstates = ks.setdefault("containers", {})
-        init_done = True
-        init_statuses = []
-        for ctr in new["spec"].get("initContainers") or []:
-            st = cstates.setdefault("init:" + ctr["name"], {})
-            if init_done and not terminating:
-                self.container_step(new, ctr, st, node, "spec.initContainers")
-            init_done = init_done and st.get("state") == "terminated"
-            init_statuses.append(self.container_status(ctr, st, True))
         statuses = []
         for ctr in new["spec"]["containers"]:
             st = cstates.setdefault(ctr["name"], {})
-            if init_done and not terminating:
-                self.container_step(new, ctr, st, node, "spec.containers")
-            if not init_done and not st:
-                st.update(state="waiting", reason="PodInitializing")
-            statuses.append(self.container_status(ctr, st, False, terminating))
+            if not terminating:
+                self.container_step(new, ctr, st, node)
+            statuses.append(self.container_status(ctr, st, terminating))
         all_ready = all(s["ready"] for s in statuses)
         if all_ready and not ks.get("ready"):
             ks["ready_since"] = now
         ks["ready"] = all_ready
-        if init_statuses:
-            status["initContainerStatuses"] = init_statuses
         status["containerStatuses"] = statuses
         running = any(s["state"].get("running") for s in statuses)
         status["phase"] = "Running" if running else "Pending"
         conds = status.setdefault("conditions", [])
-        not_ready = [s["name"] for s in statuses if not s["ready"]]
-
-        def cond(ctype, ok, reason=None, message=None):
-            set_condition(conds, ctype, "True" if ok else "False", reason, message, ts, False, False)
-            for x in conds:
-                if x["type"] == ctype:
-                    x["lastProbeTime"] = None
-                    if ok:
-                        x.pop("reason", None)
-                        x.pop("message", None)
-        cond("PodReadyToStartContainers", True)
-        cond("Initialized", init_done, None if init_done else "ContainersNotInitialized",
-             None if init_done else "containers with incomplete status: [%s]" % " ".join(s["name"] for s in init_statuses if not s["ready"]))
-        msg = "containers with unready status: [%s]" % " ".join(not_ready)
-        cond("Ready", all_ready, None if all_ready else "ContainersNotReady", None if all_ready else msg)
-        cond("ContainersReady", all_ready, None if all_ready else "ContainersNotReady", None if all_ready else msg)
+        not_ready = " ".join(s["name"] for s in statuses if not s["ready"])
+        for ctype in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"):
+            ok = all_ready or ctype in ("PodReadyToStartContainers", "Initialized")
+            set_condition(conds, ctype, "True" if ok else "False", "ContainersNotReady",
+                          "containers with unready status: [%s]" % not_ready, ts, False, False)
+        for cond in conds:  # a true condition has no reason or message
+            cond["lastProbeTime"] = None
+            if cond["status"] == "True":
+                cond.pop("reason", None)
+                cond.pop("message", None)
         order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
         conds.sort(key=lambda x: order.index(x["type"]) if x["type"] in order else 9)
         status["observedGeneration"] = new["metadata"].get("generation", 1)
         if new != pod:
             c.put(BY_KIND["Pod"], new)
 
-    def container_status(self, ctr, st, init, terminating=False):
+    def container_status(self, ctr, st, terminating):
         image = ctr["image"]
         out = {"name": ctr["name"], "image": image, "imageID": "", "ready": False, "restartCount": 0, "started": False, "lastState": {}}
-        if st.get("state") in ("running", "terminated"):
+        if st.get("state") == "running":
             norm = normalize_image(image)
             out["image"] = norm
             repo = norm.split("@")[0] if "@" in norm else norm.rsplit(":", 1)[0]
             out["imageID"] = "%s@sha256:%s" % (repo, hashlib.sha256(norm.encode()).hexdigest())
             out["containerID"] = "containerd://" + st["cid"]
-            if st["state"] == "running":
-                out["state"] = {"running": {"startedAt": st["started"]}}
-                out["started"] = True
-                out["ready"] = not terminating and time.monotonic() >= st.get("ready_at", 0)
-            else:
-                out["state"] = {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": st["started"], "finishedAt": st["started"],
-                                               "containerID": out["containerID"]}}
-                out["ready"] = True
+            out["state"] = {"running": {"startedAt": st["started"]}}
+            out["started"] = True
+            out["ready"] = not terminating and time.monotonic() >= st.get("ready_at", 0)
         else:
             waiting = {"reason": st.get("reason", "ContainerCreating")}
             if st.get("message"):
                 waiting["message"] = st["message"]
             out["state"] = {"waiting": waiting}
-        if init:
-            out.pop("started", None)
         return out
 
     # -- endpoints ------------------------------------------------------------------------
@@ -1842,7 +1218,7 @@ class Controllers:
                 continue
             live.add(key)
             c.managed_endpoints.add(key)
-            reqs = [(k, "=", [v]) for k, v in spec["selector"].items()]
+            reqs = [(k, "=", v) for k, v in spec["selector"].items()]
             groups = {}
             for pod in c.items("pods", md["namespace"]):
                 if not labels_match(reqs, pod["metadata"].get("labels")) or not pod["status"].get("podIP"):
@@ -1858,10 +1234,8 @@ class Controllers:
                         if not found:
                             continue
                         target = found[0]
-                    entry = {"port": target, "protocol": port.get("protocol", "TCP")}
-                    if port.get("name"):
-                        entry = {"name": port["name"], "port": target, "protocol": port.get("protocol", "TCP")}
-                    ports.append(entry)
+                    entry = {"name": port["name"]} if port.get("name") else {}
+                    ports.append(dict(entry, port=target, protocol=port.get("protocol", "TCP")))
                 if not ports:
                     continue
                 addr = {"ip": pod["status"]["podIP"], "nodeName": pod["spec"]["nodeName"],
@@ -1888,14 +1262,9 @@ class Controllers:
                 body["subsets"] = subsets
             if old is None:
                 c.admit(ep_res, body, None)
-            else:
-                new = copy.deepcopy(old)
-                new.pop("subsets", None)
-                new["metadata"].pop("labels", None)
-                new["metadata"].update(body["metadata"])
-                if subsets:
-                    new["subsets"] = subsets
-                c.put(ep_res, new)
+            else:  # the new addresses and labels, the stored identity (uid, creationTimestamp, ...)
+                kept = {k: v for k, v in old["metadata"].items() if k != "labels"}
+                c.put(ep_res, dict(body, metadata=dict(kept, **body["metadata"])))
         for key in list(c.managed_endpoints - live):
             c.managed_endpoints.discard(key)
             old = c.stored("endpoints", key[0], key[1])
@@ -1942,19 +1311,15 @@ class Controllers:
         return None
 
 
-# --------------------------------------------------------------------------------------------
-# HTTP
-# --------------------------------------------------------------------------------------------
+# ---- HTTP
 
 PUBLIC_PATHS = ("/healthz", "/livez", "/readyz", "/version")
 
 
 def discovery(cluster, path):
     if path == "/version":
-        return {"major": "1", "minor": K8S_VERSION.split(".")[1], "emulationMajor": "1", "emulationMinor": K8S_VERSION.split(".")[1],
-                "minCompatibilityMajor": "1", "minCompatibilityMinor": str(int(K8S_VERSION.split(".")[1]) - 1), "gitVersion": K8S_VERSION,
-                "gitCommit": "0" * 40, "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.25.0",
-                "compiler": "gc", "platform": "linux/amd64"}
+        return {"major": "1", "minor": K8S_VERSION.split(".")[1], "gitVersion": K8S_VERSION, "gitCommit": "0" * 40,
+                "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.25.0", "compiler": "gc", "platform": "linux/amd64"}
     if path == "/api":
         return {"kind": "APIVersions", "versions": ["v1"],
                 "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": cluster.server_address}]}
@@ -1966,7 +1331,7 @@ def discovery(cluster, path):
         return dict({"kind": "APIGroup", "apiVersion": "v1"}, **group)
     for prefix, gv in (("/api/v1", "v1"), ("/apis/apps/v1", "apps/v1")):
         if path == prefix:
-            resources = [e for r in RESOURCES if r.api_version == gv for e in r.api_resources()]
+            resources = [r.api_resource() for r in RESOURCES if r.api_version == gv]
             return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
     return None
 
@@ -1976,6 +1341,15 @@ def first(query, key, default=None):
     return values[0] if values else default
 
 
+def reply(handler, code, text, ctype):
+    data = text.encode()
+    handler.send_response(code)
+    handler.send_header("Content-Type", ctype)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kube-apiserver-double/" + K8S_VERSION
@@ -1983,29 +1357,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         log("%s %s" % (self.address_string(), format % args))
 
-    def do_GET(self):
-        self.dispatch("GET")
+    def handle_method(self):
+        self.dispatch(self.command)
 
-    def do_POST(self):
-        self.dispatch("POST")
-
-    def do_PUT(self):
-        self.dispatch("PUT")
-
-    def do_PATCH(self):
-        self.dispatch("PATCH")
-
-    def do_DELETE(self):
-        self.dispatch("DELETE")
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_method
 
     def send(self, code, payload, ctype="application/json"):
-        data = payload.encode() if isinstance(payload, str) else (json.dumps(payload) + "\n").encode()
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-cache, private")
-        self.end_headers()
-        self.wfile.write(data)
+        reply(self, code, payload if isinstance(payload, str) else json.dumps(payload) + "\n", ctype)
 
     def dispatch(self, method):
         cluster = self.server.cluster
@@ -2052,12 +1410,9 @@ class Handler(BaseHTTPRequestHandler):
         if len(rest) >= 3 and rest[0] == "namespaces" and (group, rest[2]) in BY_PLURAL:
             ns, rest = rest[1], rest[2:]
         res = BY_PLURAL.get((group, rest[0])) if rest else None
-        if res is None or len(rest) > 3 or (ns is not None and not res.namespaced) or (res.namespaced and ns is None and len(rest) > 1):
+        if res is None or len(rest) > 2 or (ns is not None and not res.namespaced) or (res.namespaced and ns is None and len(rest) > 1):
             raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
         name = rest[1] if len(rest) > 1 else None
-        sub = rest[2] if len(rest) > 2 else None
-        if sub is not None and sub not in res.subs:
-            raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
         dry = query.get("dryRun") or []
         if any(v != "All" for v in dry):
             raise bad_request('dryRun: Unsupported value: "%s": supported values: "All"' % [v for v in dry if v != "All"][0])
@@ -2079,8 +1434,8 @@ class Handler(BaseHTTPRequestHandler):
             return 201, cluster.create(res, ns, body, dry_run)
         if method in ("PUT", "PATCH") and name is not None and body is not None:
             if method == "PUT":
-                return 200, cluster.update(res, ns, name, body, dry_run, sub)
-            return 200, cluster.patch(res, ns, name, ctype, body, dry_run, sub)
+                return 200, cluster.update(res, ns, name, body, dry_run)
+            return 200, cluster.patch(res, ns, name, ctype, body, dry_run)
         if method == "DELETE":
             opts = dict(body or {})
             for key in ("propagationPolicy", "gracePeriodSeconds", "orphanDependents"):
@@ -2116,15 +1471,9 @@ class NodePortHandler(BaseHTTPRequestHandler):
     def do_GET(self):
         picked = self.server.controllers.backend(self.server.node_port)
         if picked is None:
-            body, code = "double: no ready endpoints for nodePort %d\n" % self.server.node_port, 503
+            reply(self, 503, "double: no ready endpoints for nodePort %d\n" % self.server.node_port, "text/plain")
         else:
-            body, code = "double: %s %s\n" % picked, 200
-        data = body.encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+            reply(self, 200, "double: %s %s\n" % picked, "text/plain")
 
 
 class NodePortServer(ThreadingHTTPServer):
@@ -2172,11 +1521,8 @@ class Loop(threading.Thread):
         self.failed &= wanted
 
 
-# --------------------------------------------------------------------------------------------
-# The API server of a node the kubeadm double set up (--kubeadm): HTTPS with the cluster's PKI,
-# answering from the kubeadm double's state file what kubeadm join, kubectl (double) and the
-# collection's modules ask. The state helpers are the kubeadm double's own, loaded from its file.
-# --------------------------------------------------------------------------------------------
+# ---- The API server of a node the kubeadm double set up (--kubeadm): HTTPS with the cluster's PKI,
+# answering from the kubeadm double's state what kubeadm join, kubectl (double) and the modules ask.
 
 # Objects of init's later phases: path -> (phase, resource[.group], namespace, name).
 PHASE_OBJECTS = {
@@ -2321,9 +1667,7 @@ def serve_kubeadm(opts):
     return 0
 
 
-# --------------------------------------------------------------------------------------------
-# CLI
-# --------------------------------------------------------------------------------------------
+# ---- CLI
 
 def kubeconfig_text(server, token):
     return "\n".join([
@@ -2341,25 +1685,18 @@ def parse_args(argv):
     parser.add_argument("--kubeconfig", help="where to write the kubeconfig once listening")
     parser.add_argument("--kubeadm", help="the kubeadm double's file: serve the node it set up, over HTTPS")
     parser.add_argument("--nodes", default="node1=127.0.0.1", help="NAME=ADDRESS[:control-plane],...")
-    parser.add_argument("--images-file", help='JSON {"node": ["image", ...]}')
     parser.add_argument("--images-command", help="command run per node ({node} replaced), one image per output line")
     parser.add_argument("--time-scale", type=float, default=1.0, help="multiplies every simulated delay")
-    parser.add_argument("--service-cidr", default="10.96.0.0/12")
-    parser.add_argument("--node-port-range", default="30000-32767")
     parser.add_argument("--background", action="store_true", help="fork; the parent exits 0 once the server answers")
     parser.add_argument("--pid-file")
     parser.add_argument("--log-file")
     opts = parser.parse_args(argv)
     if not opts.kubeconfig and not opts.kubeadm:
         parser.error("--kubeconfig is required")
-    if opts.images_file and opts.images_command:
-        parser.error("--images-file and --images-command are exclusive")
-    if not re.fullmatch(r"\d+-\d+", opts.node_port_range):
-        parser.error("--node-port-range must be LOW-HIGH")
     return opts
 
 
-def serve(opts, ready_fd=None):
+def serve(opts):
     cluster = Cluster(opts)
     host, _sep, port = opts.listen.rpartition(":")
     server = ApiServer((host or "127.0.0.1", int(port)), cluster)
@@ -2381,9 +1718,6 @@ def serve(opts, ready_fd=None):
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log("listening on http://%s (kubeconfig %s)" % (address, opts.kubeconfig))
-    if ready_fd is not None:
-        os.write(ready_fd, ("http://%s\n" % address).encode())
-        os.close(ready_fd)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
@@ -2395,44 +1729,29 @@ def serve(opts, ready_fd=None):
 
 
 def main(argv=None):
-    opts = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    opts = parse_args(argv)
     if opts.kubeadm:
         return serve_kubeadm(opts)
     if not opts.background:
         return serve(opts)
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_fd)
-        os.setsid()
-        out = os.open(opts.log_file or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.dup2(out, 1)
-        os.dup2(out, 2)
-        try:
-            code = serve(opts, write_fd)
-        except Exception:  # pylint: disable=broad-except
-            import traceback
-            traceback.print_exc()
-            code = 1
-        os._exit(code)
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        url = pipe.readline().strip()
-    if not url:
-        sys.stderr.write("apiserver-double: the background server did not start (see %s)\n" % (opts.log_file or "its log"))
-        return 1
+    # --background: the same command, detached; it is up once it wrote the kubeconfig and answers /healthz.
+    if os.path.exists(opts.kubeconfig):
+        os.unlink(opts.kubeconfig)
+    with open(opts.log_file or os.devnull, "ab") as out:
+        child = subprocess.Popen([sys.executable, os.path.abspath(__file__)] + [a for a in argv if a != "--background"],
+                                 stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
     deadline = time.time() + 30
-    while time.time() < deadline:
+    while time.time() < deadline and child.poll() is None:
         try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
-                if resp.status == 200:
-                    print("apiserver-double: pid %d serving %s" % (pid, url))
-                    return 0
+            with open(opts.kubeconfig) as handle:
+                url = re.search(r"server: (\S+)", handle.read()).group(1)
+            with urllib.request.urlopen(url + "/healthz", timeout=2):  # an error status raises
+                print("apiserver-double: pid %d serving %s" % (child.pid, url))
+                return 0
         except OSError:
             time.sleep(0.1)
-    sys.stderr.write("apiserver-double: %s did not answer /healthz\n" % url)
+    sys.stderr.write("apiserver-double: the background server did not start (see %s)\n" % (opts.log_file or "its log"))
     return 1
 
 
