@@ -112,8 +112,8 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC,
-                                              mutually_exclusive=[("role", "roles")])
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC,
+                                                  mutually_exclusive=[("role", "roles")])
         groups = task_vars.get("groups") or {}
         if args["roles"] is None:
             # A role imported alone: its own variables, as this task sees them (role defaults included).

@@ -27,6 +27,7 @@ import stat
 from ansible_collections.kubelab.cluster.plugins.module_utils._config_files import read_state
 from ansible_collections.kubelab.cluster.plugins.module_utils._kube_release import (
     SUPPORTED_RELEASES,
+    cgroup_v1_rule,
     release_name,
 )
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import (
@@ -34,6 +35,7 @@ from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common im
     ca_cert_hashes_from_pem,
     kubeconfig_ca_hash_text,
 )
+from ansible_collections.kubelab.cluster.plugins.module_utils._validation import drift
 
 CLUSTER_CA = "/etc/kubernetes/pki/ca.crt"
 KUBELET_CONF = "/etc/kubernetes/kubelet.conf"
@@ -506,6 +508,29 @@ def gather(params, io):
     if params.get("time_sync"):
         rc, out, _err = io.run(["timedatectl", "show", "--property", "NTPSynchronized", "--value"])
         result["time_sync"] = {"yes": "synchronized", "no": "not synchronized"}.get(out.strip(), "unknown") if rc == 0 else "unknown"
+    return decide(params, result)
+
+
+def decide(params, result):
+    """The verdicts the roles take from a read, added to ``result`` (and returned): nothing more is read.
+
+    With ``cgroup`` (or ``system``) read: ``cgroup_v1``, what Kubernetes' cgroup v1 rule
+    (:func:`_kube_release.cgroup_v1_rule`) decides for the node with ``allow_cgroup_v1``, for the release
+    ``kubernetes_version``, else the kubeadm version this read found, else ``expected_version`` (kubeadm
+    not installed yet); ``version`` names the release decided for. With ``cluster`` read:
+    ``cluster.drift``, the settings of ``expected_settings`` the running control plane does not have
+    (:func:`_validation.drift`; empty before kubeadm init).
+    """
+    if "cgroup" in result:
+        version = (str(params.get("kubernetes_version") or "").strip()
+                   or ((result.get("kubeadm") or {}).get("version") or "").strip()
+                   or str(params.get("expected_version") or "").strip())
+        result["cgroup_v1"] = dict(cgroup_v1_rule(version, result["cgroup"], bool(params.get("allow_cgroup_v1"))),
+                                   version=version)
+    if "cluster" in result:
+        wanted = dict(params.get("expected_settings") or {})
+        result["cluster"]["drift"] = (drift(wanted, result["cluster"].get("running") or {})
+                                      if wanted and result["cluster"].get("initialized") else [])
     return result
 
 

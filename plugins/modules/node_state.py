@@ -40,7 +40,26 @@ options:
     type: bool
     default: false
   cgroup:
-    description: Read the file system type of C(/sys/fs/cgroup) (also read with O(system)).
+    description:
+      - Read the file system type of C(/sys/fs/cgroup) (also read with O(system)), and decide what Kubernetes' cgroup
+        v1 rule says for the node (RV(cgroup_v1)) with O(kubernetes_version) and O(allow_cgroup_v1).
+    type: bool
+    default: false
+  kubernetes_version:
+    description:
+      - The Kubernetes release (V(v1.36.1), V(1.36)) RV(cgroup_v1) decides for.
+      - Empty for the version O(kubeadm) reads in this same run, else O(expected_version).
+      - A version that cannot be parsed counts as a release before 1.35.
+    type: str
+    default: ""
+  expected_version:
+    description:
+      - The release RV(cgroup_v1) decides for when O(kubernetes_version) is empty and kubeadm cannot tell its version
+        (not installed yet, as in check mode on a bare node).
+    type: str
+    default: ""
+  allow_cgroup_v1:
+    description: Whether cgroup v1 nodes are allowed with a release that refuses them (RV(cgroup_v1)).
     type: bool
     default: false
   swap:
@@ -101,9 +120,37 @@ options:
   cluster:
     description:
       - Report the control plane's state - C(initialized) (the controller manager's static pod manifest exists), its
-        C(cluster_cidr) and C(ca_cert_hash), the C(sha256:) public-key pin of C(/etc/kubernetes/pki/ca.crt).
+        C(cluster_cidr) and C(ca_cert_hash), the C(sha256:) public-key pin of C(/etc/kubernetes/pki/ca.crt), what the
+        static pod manifests run with, and the settings of O(expected_settings) they do not run with.
     type: bool
     default: false
+  expected_settings:
+    description:
+      - With O(cluster), the kubeadm settings the control plane should run with; on an initialized control plane the
+        result's C(cluster.drift) has one message per setting that differs, with the way forward (kubeadm applies
+        them at init only, so a changed value cannot take effect by itself).
+      - A setting left empty is kubeadm's choice and not compared; nor is what a manifest does not show.
+    type: dict
+    default: {}
+    suboptions:
+      pod_subnet:
+        description: The pod network (a CIDR, or an IPv4,IPv6 pair).
+        type: str
+      service_subnet:
+        description: The service network (a CIDR, or an IPv4,IPv6 pair).
+        type: str
+      cluster_name:
+        description: The cluster's name.
+        type: str
+      bind_port:
+        description: The API server's port.
+        type: str
+      advertise_address:
+        description: The API server's advertise address.
+        type: str
+      apiserver_extra_args:
+        description: kube-apiserver flags (name to value) it should run with.
+        type: dict
   admin_kubeconfig:
     description:
       - Report C(/etc/kubernetes/admin.conf) base64-encoded (C(admin.conf)) and whether O(admin_user)'s
@@ -166,10 +213,31 @@ EXAMPLES = r"""
     files: "{{ wanted | kubelab.cluster.config_files_pending(node.files) }}"
   when: wanted | kubelab.cluster.config_files_pending(node.files) | length > 0
 
-- name: Which cluster does this node's kubelet trust?
+- name: Which cluster does this node's kubelet trust, and may it run on cgroup v1 with its kubeadm's release?
   kubelab.cluster.node_state:
     kubelet: true
+    cgroup: true
+    kubeadm: true
+    allow_cgroup_v1: false
   register: worker_node
+
+- name: Stop on a cgroup v1 node the release refuses
+  ansible.builtin.assert:
+    that: not worker_node.cgroup_v1.blocked
+
+- name: Read the control plane and what it runs with other than asked
+  kubelab.cluster.node_state:
+    cluster: true
+    expected_settings:
+      pod_subnet: 10.244.0.0/16
+      service_subnet: 10.96.0.0/12
+      bind_port: "6443"
+  register: control_plane_node
+
+- name: Report the drift
+  ansible.builtin.debug:
+    msg: "{{ control_plane_node.cluster.drift }}"
+  when: control_plane_node.cluster.drift | length > 0
 """
 
 RETURN = r"""
@@ -206,6 +274,18 @@ cgroup:
   description: File system type of C(/sys/fs/cgroup) - V(cgroup2fs) on cgroup v2, V(tmpfs) on v1, V(unknown).
   returned: when O(system) or O(cgroup)
   type: str
+cgroup_v1:
+  description:
+    - What Kubernetes' cgroup v1 rule decides for the node (Kubernetes 1.35 and later refuse cgroup v1 nodes unless told
+      otherwise, KEP-5573 - the kubelet needs C(failCgroupV1) false and kubeadm's SystemVerification check fails).
+    - C(cgroup_v1) (the node runs cgroup v1), C(refused) (the release refuses cgroup v1), C(blocked) (refused and not
+      allowed by O(allow_cgroup_v1)), C(skip_system_verification) (an allowed cgroup v1 node),
+      C(fail_cgroup_v1_false) (allowed, on a refusing release) and C(version), the release decided for (see
+      O(kubernetes_version)).
+  returned: when O(system) or O(cgroup)
+  type: dict
+  sample: {"cgroup_v1": true, "refused": true, "blocked": true, "skip_system_verification": false,
+           "fail_cgroup_v1_false": false, "version": "v1.36.1"}
 apt_lists:
   description: Package lists in the apt cache (0 on an image with emptied lists).
   returned: when O(system)
@@ -259,6 +339,8 @@ cluster:
     - C(initialized), C(cluster_cidr), C(ca_cert_hash) (null before kubeadm init), C(ca_error), and C(running), what the
       static pod manifests run with - C(pod_subnet), C(service_subnet), C(cluster_name), C(bind_port),
       C(advertise_address), C(apiserver_args).
+    - C(drift), one message per setting of O(expected_settings) the running control plane does not have (empty before
+      kubeadm init or without O(expected_settings)).
   returned: when O(cluster)
   type: dict
 admin:
@@ -317,7 +399,18 @@ def main():
             containerd_default_config=dict(type="bool", default=False),
             kubeadm=dict(type="bool", default=False),
             kubeadm_path=dict(type="str", default="kubeadm"),
+            kubernetes_version=dict(type="str", default=""),
+            expected_version=dict(type="str", default=""),
+            allow_cgroup_v1=dict(type="bool", default=False),
             cluster=dict(type="bool", default=False),
+            expected_settings=dict(type="dict", default={}, options=dict(
+                pod_subnet=dict(type="str"),
+                service_subnet=dict(type="str"),
+                cluster_name=dict(type="str"),
+                bind_port=dict(type="str"),
+                advertise_address=dict(type="str"),
+                apiserver_extra_args=dict(type="dict"),
+            )),
             admin_kubeconfig=dict(type="bool", default=False),
             admin_user=dict(type="str", default=""),
             kubelet=dict(type="bool", default=False),

@@ -2,22 +2,23 @@
 
 The kubelet refuses cgroup v1 from 1.35 unless its configuration says failCgroupV1: false, and
 kubeadm's SystemVerification check fails there unless skipped. Both roles read the node's
-/sys/fs/cgroup type with kubelab.cluster.node_state; these tests render the roles' own vars on such readings.
+/sys/fs/cgroup type with kubelab.cluster.node_state, which decides the rule for the options the role's
+task gives it; these tests render the roles' own vars on what it returns for such readings.
 """
 
 from __future__ import annotations
 
 import pytest
 import yaml
-from role_vars import ROLES, render as _render, role_templar as _templar
+from role_vars import ROLES, node_templar, render as _render
 
 
 def _control_plane(version, cgroup, allow, ignored=()):
     node = {"kubeadm": {"version": version, "error": ""}, "cgroup": cgroup, "files": {},
             "admin": {"conf": "", "user_kubeconfig": False}}
-    return _templar("control_plane", control_plane_allow_cgroup_v1=allow, __control_plane_node=node,
-                    ansible_search_path=[str(ROLES / "control_plane")],
-                    control_plane_ignore_preflight_errors=list(ignored))
+    return node_templar("control_plane", node, control_plane_allow_cgroup_v1=allow,
+                        ansible_search_path=[str(ROLES / "control_plane")],
+                        control_plane_ignore_preflight_errors=list(ignored))
 
 
 @pytest.mark.parametrize("version,cgroup,allow,fail_cgroup_v1,ignored", [
@@ -57,7 +58,7 @@ def test_control_plane_keeps_a_user_ignore_list_without_duplicates():
 def test_worker_decisions(cgroup, version, allow, ignored, blocked):
     node = {"kubelet": {"exists": False, "ca_cert_hash": None, "error": ""}, "cgroup": cgroup,
             "kubeadm": {"version": version, "error": ""}}
-    templar = _templar("worker", worker_allow_cgroup_v1=allow, __worker_node=node)
+    templar = node_templar("worker", node, worker_allow_cgroup_v1=allow)
     assert _render(templar, "__worker_ignore_preflight_errors") == ignored
     check = "__worker_cgroup_v1.blocked"
     assert _render(templar, check) is blocked

@@ -15,7 +15,7 @@ import re
 
 import pytest
 import yaml
-from role_vars import ROLES, render, role_templar
+from role_vars import ROLES, node_templar, render, role_templar
 
 DOUBLE = pathlib.Path(__file__).resolve().parents[3] / "tests" / "doubles" / "bin" / "kubeadm"
 
@@ -32,8 +32,7 @@ def _render(version, **overrides):
     """The role's kubeadm configuration as the role renders it (the template lookup: Ansible's trim_blocks)."""
     node = {"kubeadm": {"version": version, "error": ""}, "cgroup": overrides.pop("cgroup", "cgroup2fs"), "files": {},
             "admin": {"conf": "", "user_kubeconfig": False}}
-    templar = role_templar("control_plane", __control_plane_node=node,
-                           ansible_search_path=[str(ROLES / "control_plane")], **overrides)
+    templar = node_templar("control_plane", node, ansible_search_path=[str(ROLES / "control_plane")], **overrides)
     return render(templar, "lookup('ansible.builtin.template', 'kubeadm-config.yaml.j2')")
 
 

@@ -154,8 +154,10 @@ def test_control_plane_read_reports_a_missing_kubeadm_instead_of_failing(tmp_pat
     assert node["files"][str(config)].startswith(hashlib.sha1(b"kind: InitConfiguration\n").hexdigest() + " 600 ")
     assert (node["admin"]["conf"] != "") is pathlib.Path("/etc/kubernetes/admin.conf").is_file()
     assert node["cgroup"] in ("cgroup2fs", "tmpfs", "unknown")
-    # The release falls back to the expected one (check mode on a bare node).
+    # The release falls back to the expected one (check mode on a bare node), in the read's cgroup v1 verdict too.
     assert render(templar, "__control_plane_version") == "1.36"
+    assert render(templar, "__control_plane_cgroup_v1.version") == "1.36"
+    assert render(templar, "__control_plane_cgroup_v1.refused") is True
 
 
 def test_control_plane_read_skips_kubeadm_with_a_given_version(tmp_path):
@@ -164,6 +166,7 @@ def test_control_plane_read_skips_kubeadm_with_a_given_version(tmp_path):
                            control_plane_config_path=str(tmp_path / "absent.yaml"))
     assert "kubeadm" not in node
     assert node["files"][str(tmp_path / "absent.yaml")] == "absent"
+    assert node["cgroup_v1"]["version"] == "v1.36.1"
 
 
 @pytest.mark.parametrize("plugin", ["flannel", "calico"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.kubelab.cluster.plugins.filter.doctor_rows import doctor_rows
+from ansible_collections.kubelab.cluster.plugins.module_utils._doctor import doctor_rows
 
 SETTINGS = {
     "prereqs": {"prereqs_min_cpus_control_plane": 2, "prereqs_min_memory_mb_control_plane": 1700,

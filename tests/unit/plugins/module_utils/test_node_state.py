@@ -14,6 +14,7 @@ import pytest
 from ansible_collections.kubelab.cluster.plugins.module_utils import _kube_release as kr
 from ansible_collections.kubelab.cluster.plugins.module_utils import _node_state as ns
 from ansible_collections.kubelab.cluster.plugins.module_utils._config_files import files_pending, parse_state
+from ansible_collections.kubelab.cluster.plugins.module_utils._validation import drift
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "kubeadm"
 
@@ -284,3 +285,35 @@ def test_admin_user_defaults_to_the_login_user(monkeypatch, env, expected):
 def test_unknown_admin_user_has_no_home():
     admin = _local(admin_kubeconfig=True, admin_user="no-such-user-kubelab")["admin"]
     assert (admin["home"], admin["uid"], admin["gid"]) == (None, None, None)
+
+
+@pytest.mark.parametrize("params, kubeadm, version", [
+    ({"kubernetes_version": "v1.36.1", "expected_version": "1.30"}, "v1.34.2", "v1.36.1"),   # asked for wins
+    ({"kubernetes_version": "", "expected_version": "1.30"}, "v1.34.2", "v1.34.2"),          # else what kubeadm says
+    ({"kubernetes_version": "", "expected_version": "1.36"}, "", "1.36"),                    # kubeadm not installed yet
+    ({}, None, ""),                                                                           # nothing known: before 1.35
+])
+def test_decide_takes_the_cgroup_v1_verdict_for_the_release_the_read_knows(params, kubeadm, version):
+    read = {"cgroup": "tmpfs"}
+    if kubeadm is not None:
+        read["kubeadm"] = {"version": kubeadm, "error": "" if kubeadm else "kubeadm: command not found"}
+    for allow in (False, True):
+        node = ns.decide(dict(params, allow_cgroup_v1=allow), dict(read))
+        assert node["cgroup_v1"] == dict(kr.cgroup_v1_rule(version, "tmpfs", allow), version=version)
+
+
+def test_decide_adds_nothing_the_read_did_not_ask_for():
+    assert ns.decide({"kubernetes_version": "v1.36.1", "expected_settings": {"pod_subnet": "10.0.0.0/16"}},
+                     {"files": {}}) == {"files": {}}
+
+
+def test_decide_reports_drift_only_on_an_initialized_control_plane():
+    running = ns.running_settings(APISERVER_MANIFEST, CONTROLLER_MANAGER_MANIFEST)
+    wanted = {"pod_subnet": "10.245.0.0/16,fd00:10:244::/56", "service_subnet": None, "cluster_name": None,
+              "bind_port": "6443", "advertise_address": "", "apiserver_extra_args": None}
+    node = ns.decide({"expected_settings": wanted}, {"cluster": {"initialized": True, "running": running}})
+    assert node["cluster"]["drift"] == drift(dict(wanted), running)
+    assert len(node["cluster"]["drift"]) == 1 and node["cluster"]["drift"][0].startswith(
+        "control_plane_pod_subnet is 10.245.0.0/16,fd00:10:244::/56, but the cluster runs 10.244.0.0/16,fd00:10:244::/56")
+    assert ns.decide({"expected_settings": wanted}, {"cluster": {"initialized": False, "running": running}})["cluster"]["drift"] == []
+    assert ns.decide({}, {"cluster": {"initialized": True, "running": running}})["cluster"]["drift"] == []
