@@ -34,8 +34,11 @@ EOF
 
 # The importer calls ansible-doc, ansible-lint and flake8 from PATH: its venv's, where the
 # `ansible` package also provides the collections galaxy.yml depends on (lint resolves them).
+# Its ansible-lint installs the collection under $HOME/.ansible: a HOME of its own keeps that copy
+# from shadowing the checkout in later `make lint` runs.
+mkdir "$work/home"
 status=0
-(cd "$work" && env -u ANSIBLE_CONFIG -u ANSIBLE_COLLECTIONS_PATH PATH="$venv/bin:$PATH" \
+(cd "$work" && env -u ANSIBLE_CONFIG -u ANSIBLE_COLLECTIONS_PATH HOME="$work/home" PATH="$venv/bin:$PATH" \
   GALAXY_IMPORTER_CONFIG="$work/galaxy-importer.cfg" \
   "$venv/bin/python" -m galaxy_importer.main "$tarball") > "$work/import.log" 2>&1 || status=$?
 

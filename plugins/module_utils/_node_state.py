@@ -45,7 +45,6 @@ APT_LISTS = "/var/lib/apt/lists"
 MODULE_STATES = ("loaded", "builtin", "present", "missing")
 
 _FSTAB_SWAP_RE = re.compile(r"^\s*[^#\s]\S*\s+\S+\s+swap\s")
-_CLUSTER_CIDR_RE = re.compile(r"--cluster-cidr=([^\s\"]*)")
 _MANIFEST_FLAG_RE = re.compile(r"^\s*-\s+--([A-Za-z0-9][A-Za-z0-9-]*)(?:=(.*))?$")
 APISERVER_MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
 # kubeadm prints `/sys/fs/cgroup` types the way `stat -f -c %T` names them.
@@ -184,15 +183,6 @@ def cgroup_fs_type(mounts_text, mountpoint="/sys/fs/cgroup"):
         if len(fields) >= 3 and fields[1] == mountpoint:
             found = _FS_TYPE_NAMES.get(fields[2], fields[2])
     return found
-
-
-def cluster_cidr(manifest_text):
-    """The first ``--cluster-cidr=`` value of kube-controller-manager's manifest, ``""`` when it has none."""
-    for line in (manifest_text or "").splitlines():
-        match = _CLUSTER_CIDR_RE.search(line)
-        if match:
-            return match.group(1)
-    return ""
 
 
 def manifest_flags(manifest_text):
@@ -494,8 +484,7 @@ def gather(params, io):
     if params.get("cluster"):
         manifest = io.read(CONTROLLER_MANAGER_MANIFEST)
         ca_hash, error = _ca_hash(io.read(CLUSTER_CA))
-        result["cluster"] = {"initialized": io.exists(CONTROLLER_MANAGER_MANIFEST), "cluster_cidr": cluster_cidr(manifest),
-                             "ca_cert_hash": ca_hash, "ca_error": error,
+        result["cluster"] = {"initialized": io.exists(CONTROLLER_MANAGER_MANIFEST), "ca_cert_hash": ca_hash, "ca_error": error,
                              "running": running_settings(io.read(APISERVER_MANIFEST), manifest)}
     if params.get("admin_kubeconfig"):
         result["admin"] = _admin(params, io)

@@ -486,6 +486,17 @@ def _valid_port(text):
     return 0 < first <= last < 65536
 
 
+def _has_template(value):
+    """Whether a value holds a Jinja expression in any of its strings."""
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, dict):
+        return any(_has_template(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_template(item) for item in value)
+    return False
+
+
 def effective_settings(provided, specs):
     """Per role: the spec defaults (literal ones) overlaid with the variables the hosts set.
 
@@ -497,9 +508,9 @@ def effective_settings(provided, specs):
         options = {} if entry.get("given_only") else specs.get(role, {})
         values = {}
         for name, option in options.items():
-            default = option.get("default")
-            if "default" in option and not (isinstance(default, str) and "{{" in default):
-                values[name] = default
+            # A default with a template in it (at any depth) is the role's to render: its value is not known here.
+            if "default" in option and not _has_template(option["default"]):
+                values[name] = option["default"]
         values.update(entry.get("vars") or {})
         settings[role] = values
     return settings

@@ -120,7 +120,7 @@ options:
   cluster:
     description:
       - Report the control plane's state - C(initialized) (the controller manager's static pod manifest exists), its
-        C(cluster_cidr) and C(ca_cert_hash), the C(sha256:) public-key pin of C(/etc/kubernetes/pki/ca.crt), what the
+        C(ca_cert_hash), the C(sha256:) public-key pin of C(/etc/kubernetes/pki/ca.crt), what the
         static pod manifests run with, and the settings of O(expected_settings) they do not run with.
     type: bool
     default: false
@@ -336,7 +336,7 @@ kubeadm:
   type: dict
 cluster:
   description:
-    - C(initialized), C(cluster_cidr), C(ca_cert_hash) (null before kubeadm init), C(ca_error), and C(running), what the
+    - C(initialized), C(ca_cert_hash) (null before kubeadm init), C(ca_error), and C(running), what the
       static pod manifests run with - C(pod_subnet), C(service_subnet), C(cluster_name), C(bind_port),
       C(advertise_address), C(apiserver_args).
     - C(drift), one message per setting of O(expected_settings) the running control plane does not have (empty before

@@ -174,4 +174,4 @@ def test_cni_read(plugin, tmp_path):
     _templar, node = _read("cni", cni_plugin=plugin, cni_manifest_dir=str(tmp_path))
     assert node["files"] == {str(tmp_path / ("cni-%s.yaml" % plugin)): "absent"}
     # No kubeadm init on this machine: check mode on a bare node reads the same.
-    assert node["cluster"]["initialized"] is False and node["cluster"]["cluster_cidr"] == ""
+    assert node["cluster"]["initialized"] is False and node["cluster"]["running"]["pod_subnet"] == ""

@@ -67,9 +67,9 @@ def test_dpkg_status():
     assert not found["curl"]["installed"] and not found["socat"]["installed"]
 
 
-def test_cluster_cidr_and_ca_hash():
+def test_pod_cidr_and_ca_hash():
     manifest = "    - --cluster-cidr=10.244.0.0/16\n    - --cluster-name=kubernetes\n"
-    assert ns.cluster_cidr(manifest) == "10.244.0.0/16" and ns.cluster_cidr("") == ""
+    assert ns.running_settings("", manifest)["pod_subnet"] == "10.244.0.0/16" and ns.running_settings("", "")["pod_subnet"] == ""
     assert ns.pem_ca_hash((FIXTURES / "ca_rsa.crt").read_text()).startswith("sha256:")
     with pytest.raises(ValueError):
         ns.pem_ca_hash("not a certificate")

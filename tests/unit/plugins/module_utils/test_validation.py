@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from ansible_collections.kubelab.cluster.plugins.module_utils._validation import (
     drift,
+    effective_settings,
     input_errors,
     node_errors,
     overlaps,
@@ -221,3 +222,16 @@ def test_each_setting_that_cannot_take_effect_is_named_with_a_way_forward(change
 
 def test_what_the_manifests_do_not_show_is_not_compared():
     assert drift(dict(WANTED, cluster_name="other"), dict(RUNNING, cluster_name="")) == []
+
+
+def test_effective_settings_leave_out_defaults_the_role_renders():
+    specs = {"app_image": {
+        "app_image_images": {"type": "list", "default": [{"name": "docker.io/library/a:1",
+                                                          "build": {"context": "{{ role_path }}/../../examples/webapp"}}]},
+        "app_image_archive_dir": {"type": "path", "default": "{{ inventory_dir }}/images"},
+        "app_image_base_image": {"type": "str", "default": "python:3.12-slim"},
+    }}
+    settings = effective_settings({"app_image": {"host": "n1", "vars": {}}}, specs)
+    # Only the literal default is known on the controller; the templated ones (at any depth) are the role's to render.
+    assert settings == {"app_image": {"app_image_base_image": "python:3.12-slim"}}
+    assert input_errors({"app_image": {"host": "n1", "vars": {}}}, specs, {}, {}, RELEASES, scope="role") == []
