@@ -265,3 +265,16 @@ def test_good_input_passes_both_entry_points(runs, case):
         # validate.yml of a node role reads the node afterwards (localhost may not be a supported system); the
         # input check itself must pass.
         assert not failure or failure["task"] != ROLE_TASK, (role, failure)
+
+
+def test_limit_without_the_controller_still_refuses_before_any_change(tmp_path):
+    """--limit cp1 leaves the controller's play out: the nodes' play checks the inputs itself, with no connection."""
+    (tmp_path / "limit.yml").write_text(yaml.safe_dump(_inventory()), encoding="utf-8")
+    argv = [str(BIN / "ansible-playbook"), "playbooks/site.yml", "-i", str(tmp_path / "limit.yml"),
+            "-e", json.dumps({"control_plane_pod_subnet": "banana"}), "--limit", "cp1"]
+    proc = subprocess.run(argv, cwd=REPO_ROOT, env=_env(), capture_output=True, text=True, timeout=180, check=False)
+    results = _results(_json(proc))
+    assert proc.returncode != 0, results
+    # The only task with a result is the inputs check, failed; the ssh of /bin/false was never needed.
+    assert [(name, host) for name, host, _result in results] == [(PLAY_TASK, "cp1")], results
+    assert "control_plane_pod_subnet = 'banana'" in results[0][2]["msg"]
