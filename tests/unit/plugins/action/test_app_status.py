@@ -12,13 +12,14 @@ import os
 import pathlib
 import subprocess
 import sys
-from unittest import mock
 
 import pytest
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.kubelab.cluster.plugins.action import app_status as action_module
 from ansible_collections.kubelab.cluster.plugins.module_utils import _app_status
+
+from .controller import run_on_controller
 
 REPO = pathlib.Path(__file__).resolve().parents[4]
 
@@ -47,19 +48,7 @@ PODS = [_pod("webapp-b", True), _pod("webapp-a", False, waiting=NEVER), _pod("we
 
 
 def _run(args, check_mode=False):
-    task = mock.MagicMock()
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = False
-    task.async_val = 0
-    task.action = "kubelab.cluster.app_status"
-    connection = mock.MagicMock()
-    plugin = action_module.ActionModule(task, connection, mock.MagicMock(), mock.MagicMock(), mock.MagicMock(), mock.MagicMock())
-    plugin._execute_module = mock.MagicMock(side_effect=AssertionError("app_status must not run a module"))
-    result = plugin.run(task_vars={})
-    # Nothing goes to a host: no command, no file transfer, no temporary directory.
-    assert connection.exec_command.call_count == 0 and connection.put_file.call_count == 0
-    return result
+    return run_on_controller(action_module, "app_status", args, check_mode)
 
 
 def test_pods_mode_gives_the_rows_of_the_rule():

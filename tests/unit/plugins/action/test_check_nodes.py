@@ -13,7 +13,6 @@ import os
 import pathlib
 import subprocess
 import sys
-from unittest import mock
 
 import pytest
 from ansible.errors import AnsibleActionFail
@@ -21,6 +20,8 @@ from ansible.errors import AnsibleActionFail
 from ansible_collections.kubelab.cluster.plugins.action import check_nodes as action_module
 from ansible_collections.kubelab.cluster.plugins.module_utils._doctor import doctor_rows
 from ansible_collections.kubelab.cluster.plugins.module_utils._validation import node_errors
+
+from .controller import run_on_controller
 
 REPO = pathlib.Path(__file__).resolve().parents[4]
 PODS = "10.244.0.0/16"
@@ -56,19 +57,7 @@ CLONED = _nodes(w2={"identity": dict(FIT["w2"]["identity"], machine_id="b" * 32)
 
 
 def _run(args, check_mode=False):
-    task = mock.MagicMock()
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = False
-    task.async_val = 0
-    task.action = "kubelab.cluster.check_nodes"
-    connection = mock.MagicMock()
-    plugin = action_module.ActionModule(task, connection, mock.MagicMock(), mock.MagicMock(), mock.MagicMock(), mock.MagicMock())
-    plugin._execute_module = mock.MagicMock(side_effect=AssertionError("check_nodes must not run a module"))
-    result = plugin.run(task_vars={})
-    # Nothing goes to a host: no command, no file transfer, no temporary directory.
-    assert connection.exec_command.call_count == 0 and connection.put_file.call_count == 0
-    return result
+    return run_on_controller(action_module, "check_nodes", args, check_mode)
 
 
 def test_fit_nodes_pass_with_nothing_to_report():
