@@ -511,9 +511,8 @@ def decide(params, result):
     (:func:`_validation.drift`; empty before kubeadm init).
     """
     if "cgroup" in result:
-        version = (str(params.get("kubernetes_version") or "").strip()
-                   or ((result.get("kubeadm") or {}).get("version") or "").strip()
-                   or str(params.get("expected_version") or "").strip())
+        candidates = (params.get("kubernetes_version"), (result.get("kubeadm") or {}).get("version"), params.get("expected_version"))
+        version = next((text for text in (str(value or "").strip() for value in candidates) if text), "")
         result["cgroup_v1"] = dict(cgroup_v1_rule(version, result["cgroup"], bool(params.get("allow_cgroup_v1"))),
                                    version=version)
     if "cluster" in result:
