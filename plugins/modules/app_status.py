@@ -28,20 +28,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
-    details: Nothing changes in any mode; check mode gives the same result.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
+  - kubelab.cluster.controller
 options:
   mode:
     description: What to read.

@@ -27,20 +27,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
-    details: It only compares what was read; check mode gives the same answer.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
+  - kubelab.cluster.controller
 options:
   nodes:
     description:
