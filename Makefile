@@ -19,7 +19,7 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 # Molecule platforms read the node image from here (see .config/molecule/config.yml).
 export KUBELAB_NODE_IMAGE ?= $(shell scripts/build-node-image.sh --print-name)
 
-.PHONY: help system-deps pip-bootstrap setup test lint yamllint ansible-lint sanity unit collection molecule docker node-image build bench clean
+.PHONY: help system-deps pip-bootstrap setup test lint yamllint ansible-lint sanity unit collection molecule docker node-image build bench lab lab-destroy lab-check clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -62,7 +62,7 @@ setup: system-deps $(VENV)/.installed $(IMPORTER_VENV)/.installed $(COLLECTION_L
 	@$(BIN)/ansible-galaxy collection list kubelab.cluster 2>/dev/null | grep -q kubelab.cluster
 	@echo "setup done: kubelab.cluster resolves from $(COLLECTION_LINK)"
 
-test: lint sanity unit collection molecule ## Every check: lint, sanity, unit, collection build, molecule
+test: lint sanity unit collection molecule lab-check ## Every check: lint, sanity, unit, collection build, molecule, the local lab
 
 lint: yamllint ansible-lint ## yamllint and ansible-lint (production profile)
 
@@ -99,6 +99,27 @@ build: ## Build the collection tarball
 BENCH_ARCHIVE_MB ?= 0
 bench: docker node-image ## Benchmark the 3-node lab: site.yml cold/rerun vs the walkthrough's shell commands
 	KUBELAB_BENCH_ARCHIVE_MB=$(BENCH_ARCHIVE_MB) scripts/bench.sh
+
+# The local lab (playbooks/local_lab.yml): three node containers built by site.yml. Offline (the test repository,
+# whose kubeadm, kubelet and kubectl are TEST DOUBLES) unless this machine reaches pkgs.k8s.io; LAB_OFFLINE=true|false decides.
+LAB_NAME ?= kubelab-lab
+# Asked once, when a lab target first needs it (this memoizes the recursive variable).
+ifeq ($(origin LAB_OFFLINE),undefined)
+LAB_OFFLINE = $(eval LAB_OFFLINE := $(shell curl -fsS --max-time 5 -o /dev/null https://pkgs.k8s.io/core:/stable:/v1.36/deb/Release.key \
+  2>/dev/null && echo false || echo true))$(LAB_OFFLINE)
+endif
+LAB_PLAYBOOK = $(BIN)/ansible-playbook -i inventory/local_lab/hosts.yml -e kubelab_lab_name=$(LAB_NAME)
+
+lab: docker node-image ## Start the local 3-node lab in Docker and build the cluster on it (LAB_OFFLINE=true: test doubles)
+	@if [ "$(LAB_OFFLINE)" = true ]; then echo "make lab: pkgs.k8s.io is out of reach (or LAB_OFFLINE=true): the offline test repository," \
+	  "whose kubeadm, kubelet and kubectl are TEST DOUBLES, not Kubernetes"; fi
+	$(LAB_PLAYBOOK) -e kubelab_lab_offline=$(LAB_OFFLINE) playbooks/local_lab.yml
+
+lab-destroy: ## Remove the local lab: its containers, network, volumes (by label kubelab.lab) and build/<lab name>
+	$(LAB_PLAYBOOK) playbooks/local_lab_destroy.yml
+
+lab-check: docker node-image ## CI: make lab, a rerun with 0 changed, make lab-destroy, nothing left behind
+	KUBELAB_LAB_NAME=$(LAB_NAME) KUBELAB_LAB_OFFLINE=$(LAB_OFFLINE) scripts/check-local-lab.sh
 
 clean:
 	rm -rf build .pytest_cache .hypothesis
