@@ -23,6 +23,13 @@ from urllib.parse import urlsplit
 
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import parse_go_duration
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import valid_endpoint
+from ansible_collections.kubelab.cluster.plugins.module_utils._minikube import (
+    MIN_CPUS,
+    MIN_MEMORY_MB,
+    RELEASES as MINIKUBE_RELEASES,
+    VERSION_RE as MINIKUBE_VERSION_RE,
+    version_errors as minikube_version_errors,
+)
 
 # kube-apiserver refuses a service range with more than 20 host bits (IPv4 /12, IPv6 /108).
 SERVICE_MIN_PREFIX = {4: 12, 6: 108}
@@ -43,6 +50,7 @@ GROUP_VARIABLES = {
     "control_plane": ("kubelab_control_plane_group", "kube_control_plane"),
     "workers": ("kubelab_workers_group", "kube_workers"),
     "app_nodes": ("kubelab_app_nodes_group", "kube_workers"),
+    "minikube": ("kubelab_minikube_group", "minikube"),
 }
 
 
@@ -255,7 +263,7 @@ def _version_rules(out, settings, releases):
 
 def _group_rules(out, groups, group_names):
     members = {}
-    for key in ("cluster", "control_plane", "workers", "app_nodes"):
+    for key in sorted(GROUP_VARIABLES):
         if key not in group_names:
             continue
         variable, default = GROUP_VARIABLES[key]
@@ -551,6 +559,8 @@ def input_errors(provided, specs, groups, group_names, releases, spec_results=()
         _app_rules(out, settings["app"])
     if "app_image" in settings:
         _app_image_rules(out, settings["app_image"])
+    if "minikube" in settings:
+        _minikube_rules(out, settings["minikube"])
     return out.errors
 
 
@@ -862,6 +872,41 @@ def _app_image_rules(out, values):
     if twice:
         out.add("app_image", "app_image_images", ", ".join(twice), "the same image name is listed twice",
                 "each image once", "remove the duplicate entry")
+
+
+ADDON_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+
+def _minikube_rules(out, values):
+    """What ``minikube start`` would refuse, and the release facts it depends on, before anything is downloaded."""
+    for name in ("minikube_version", "minikube_kubectl_version"):
+        value = values.get(name)
+        if value is not None and not (isinstance(value, str) and value.startswith("v") and MINIKUBE_VERSION_RE.match(value)):
+            out.add("minikube", name, value, "is not a release tag", "v<major>.<minor>.<patch>", "e.g. %s: v1.34.0" % name)
+    for name in ("minikube_checksum", "minikube_kubectl_checksum"):
+        value = values.get(name)
+        if value not in (None, "") and not CHECKSUM_RE.match(str(value)):
+            out.add("minikube", name, value, "is not a sha256 checksum", "empty (the published .sha256) or sha256:<64 lowercase hex digits>",
+                    "set it to sha256:$(sha256sum FILE)")
+    version = values.get("minikube_kubernetes_version")
+    if version:
+        release = values.get("minikube_version", "")
+        for problem in minikube_version_errors(release, version):
+            facts = MINIKUBE_RELEASES.get(release)
+            out.add("minikube", "minikube_kubernetes_version", version, problem,
+                    "empty, or v%s to %s" % (facts["oldest"].lstrip("v"), facts["newest"]) if facts else "a version like v1.31.0",
+                    "pick a version that minikube release supports, or another minikube_version")
+    for name, minimum, unit in (("minikube_cpus", MIN_CPUS, "CPUs"), ("minikube_memory", MIN_MEMORY_MB, "MB")):
+        value = values.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value < minimum:
+            out.add("minikube", name, value, "is less than minikube's minimum of %d %s" % (minimum, unit),
+                    "at least %d" % minimum, "e.g. %s: %d" % (name, minimum))
+    addons = values.get("minikube_addons")
+    if isinstance(addons, list):
+        bad = [addon for addon in addons if not (isinstance(addon, str) and ADDON_RE.match(addon))]
+        if bad:
+            out.add("minikube", "minikube_addons", addons, "%s %s not an addon name" % (", ".join(map(str, bad)), "is" if len(bad) == 1 else "are"),
+                    "names as minikube addons list shows them (dashboard, metrics-server, ...)", "correct the entries")
 
 
 def app_errors(values):

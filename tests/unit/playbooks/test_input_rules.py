@@ -100,6 +100,18 @@ RULES = {
     "app_image_twice": ("app_image", {"app_image_images": [{"name": "docker.io/library/a:1", "build": {"context": "/"}},
                                                            {"name": "docker.io/library/a:1", "build": {"context": "/"}}]},
                         "the same image name is listed twice"),
+    "app_image_target": ("app_image", {"app_image_target": "kind"}, "app_image_target"),
+    "minikube_cpus": ("minikube", {"minikube_cpus": 1}, "is less than minikube's minimum of 2 CPUs"),
+    "minikube_memory": ("minikube", {"minikube_memory": 1024}, "is less than minikube's minimum of 1800 MB"),
+    "minikube_kubernetes_old": ("minikube", {"minikube_kubernetes_version": "v1.19.16"}, "is older than minikube v1.34.0 supports"),
+    "minikube_kubernetes_new": ("minikube", {"minikube_kubernetes_version": "v1.36.1"}, "is newer than minikube v1.34.0 supports"),
+    "minikube_kubernetes_form": ("minikube", {"minikube_kubernetes_version": "1.31"}, "is not a Kubernetes version"),
+    "minikube_checksum": ("minikube", {"minikube_checksum": "md5:0123"}, "is not a sha256 checksum"),
+    "minikube_release_tag": ("minikube", {"minikube_version": "1.34.0"}, "is not a release tag"),
+    "minikube_url": ("minikube", {"minikube_url": "ftp://mirror/minikube"}, "minikube_url = 'ftp://mirror/minikube'"),
+    "minikube_driver": ("minikube", {"minikube_driver": "hyperkit"}, "minikube_driver"),
+    "minikube_addons_text": ("minikube", {"minikube_addons": "dashboard"}, "is text where a list is expected"),
+    "minikube_addon_name": ("minikube", {"minikube_addons": ["Dashboard"]}, "Dashboard is not an addon name"),
 }
 # Inventory-group rules of the playbooks: (control plane hosts, workers, extra vars, substring).
 PLAY_ONLY = {
@@ -108,6 +120,7 @@ PLAY_ONLY = {
     "no_control_plane": ((), ("w1", "w2"), {}, "kubelab_control_plane_group"),
     "missing_group": (("cp1",), ("w1", "w2"), {"kubelab_workers_group": "no_such_group"}, "kubelab_workers_group"),
     "empty_group_name": (("cp1",), ("w1", "w2"), {"kubelab_cluster_group": ""}, "kubelab_cluster_group"),
+    "minikube_group_missing": (("cp1",), ("w1", "w2"), {"kubelab_minikube_group": "no_such_group"}, "kubelab_minikube_group"),
 }
 GOOD = {
     "defaults": {},
@@ -117,9 +130,22 @@ GOOD = {
                "control_plane_kubernetes_version": "v1.33.2"},
     "fractional_duration": {"worker_token_ttl": "1.5h", "control_plane_bootstrap_token_ttl": "1.5h"},
     "file_repo": {"kube_packages_repo_url": "file:///srv/mirror/kubernetes"},
+    "minikube_pinned": {"minikube_kubernetes_version": "v1.30.0", "minikube_checksum": "sha256:" + "0" * 64,
+                        "minikube_url": "file:///srv/mirror/minikube-linux-amd64", "minikube_memory": 1800},
 }
 # The roles whose input check each good case goes through alone.
 GOOD_ROLES = ("control_plane", "worker", "cni", "kube_packages", "container_runtime")
+
+
+def _playbook(name, role=""):
+    """The playbook whose validation play checks a case: app.yml for the app roles, minikube.yml for minikube."""
+    if role.startswith("app"):
+        return "playbooks/app.yml"
+    return "playbooks/minikube.yml" if "minikube" in (role or name) else "playbooks/site.yml"
+
+
+def _good_roles(name):
+    return ("minikube",) if name.startswith("minikube") else GOOD_ROLES
 
 
 def _env():
@@ -135,7 +161,8 @@ def _inventory(control_plane=("cp1",), workers=("w1", "w2")):
                     "hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}},
                     "children": {"k8s_cluster": {"children": {
                         "kube_control_plane": {"hosts": {h: hosts[h] for h in control_plane}},
-                        "kube_workers": {"hosts": {h: hosts[h] for h in workers}}}}}}}
+                        "kube_workers": {"hosts": {h: hosts[h] for h in workers}}}},
+                        "minikube": {"hosts": {"localhost": {}}}}}}
 
 
 def _json(proc):
@@ -186,12 +213,11 @@ def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("inputs")
     jobs = {}
     for name, (role, variables, _needle) in RULES.items():
-        playbook = "playbooks/app.yml" if role.startswith("app") else "playbooks/site.yml"
-        jobs["play:" + name] = (variables, _inventory(), playbook)
+        jobs["play:" + name] = (variables, _inventory(), _playbook(name, role))
     for name, (control, workers, extra, _needle) in PLAY_ONLY.items():
-        jobs["group:" + name] = (extra, _inventory(control, workers), "playbooks/site.yml")
+        jobs["group:" + name] = (extra, _inventory(control, workers), _playbook(name))
     for name, variables in GOOD.items():
-        jobs["good:" + name] = (variables, _inventory(), "playbooks/site.yml")
+        jobs["good:" + name] = (variables, _inventory(), _playbook(name))
     # The roles alone: localhost stands in every group, so that their group variables name real groups.
     inventory = {"all": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}},
                          "children": {"k8s_cluster": {"children": {"kube_control_plane": {"hosts": {"localhost": {}}},
@@ -199,7 +225,7 @@ def runs(tmp_path_factory):
     (tmp / "alone-inventory.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
     cases = {name: (role, variables, None) for name, (role, variables, _needle) in RULES.items()}
     cases.update({"good_%s_%s" % (name, role): (role, variables, "validate.yml") for name, variables in GOOD.items()
-                  for role in GOOD_ROLES})
+                  for role in _good_roles(name)})
     (tmp / "alone.yml").write_text(yaml.safe_dump(_roles_alone_playbook(cases), sort_keys=False), encoding="utf-8")
     with ThreadPoolExecutor(max_workers=6) as pool:
         futures = {key: pool.submit(_play, tmp, key.replace(":", "_"), *job) for key, job in jobs.items()}
@@ -260,7 +286,7 @@ def test_good_input_passes_both_entry_points(runs, case):
     results = _results(report)
     assert [r for r in results if r[0] == PLAY_TASK and not r[2].get("failed")]
     assert not [r for r in results if r[1] in MANAGED], "a task ran on a managed host"
-    for role in GOOD_ROLES:
+    for role in _good_roles(case):
         failure = runs["alone"].get("good_%s_%s" % (case, role))
         # validate.yml of a node role reads the node afterwards (localhost may not be a supported system); the
         # input check itself must pass.
