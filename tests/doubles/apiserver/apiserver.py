@@ -22,10 +22,12 @@ import random
 import re
 import secrets
 import shlex
+import shutil
 import signal
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -301,7 +303,10 @@ class ImageSource:
     def has(self, node, image):
         if not self.command:
             return True
-        images = self.cache.get(node, set())
+        return self.holds(self.cache.get(node, set()), image)
+
+    @staticmethod
+    def holds(images, image):
         want = normalize_image(image)
         return want in images or want.partition("@")[0] in images
 
@@ -324,6 +329,23 @@ class ImageSource:
             result.add(norm)
             result.add(norm.partition("@")[0])
         return result
+
+
+class ReportedImages(ImageSource):
+    """Node API: the images a node's kubelet reported in its Node's status.images, as the real kubelet reports its
+    runtime's images (the kubelet double posts what `ctr -n k8s.io images ls -q` lists on its node). A node whose
+    kubelet has not reported yet holds no image as far as the API server can know."""
+
+    def __init__(self, cluster):
+        ImageSource.__init__(self)
+        self.cluster = cluster
+
+    def refresh(self, nodes):
+        pass
+
+    def has(self, node, image):
+        status = (self.cluster.stored("nodes", "", node) or {}).get("status") or {}
+        return self.holds(self._normalised(n for item in status.get("images") or [] for n in item.get("names") or []), image)
 
 
 # ---- Defaulting (pkg/apis/core/v1/defaults.go, pkg/apis/apps/v1/defaults.go)
@@ -452,8 +474,32 @@ def set_condition(conds, ctype, status, reason, message, ts, force=False, with_u
     return True
 
 
+def node_object(name, address, index, control, ready, kubelet_version=K8S_VERSION):
+    """A Node as its kubelet registers it (labels, addresses, nodeInfo) with the spec the control plane gives it: a
+    pod CIDR, kubeadm's control-plane taint, and the not-ready taint of the node lifecycle controller while the
+    kubelet reports NotReady. ready: (status, reason, message) of the Ready condition. No node resources (capacity,
+    allocatable) nor pressure conditions: the scheduler does not weigh them."""
+    labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
+    spec = {"podCIDR": "10.244.%d.0/24" % index, "podCIDRs": ["10.244.%d.0/24" % index]}
+    taints = []
+    if control:
+        labels["node-role.kubernetes.io/control-plane"] = ""
+        taints.append({"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"})
+    if ready[0] != "True":
+        taints.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
+    if taints:
+        spec["taints"] = taints
+    ts = now_ts()
+    status = {"addresses": [{"type": "InternalIP", "address": address}, {"type": "Hostname", "address": name}],
+              "conditions": [{"type": "Ready", "status": ready[0], "lastHeartbeatTime": ts, "lastTransitionTime": ts,
+                              "reason": ready[1], "message": ready[2]}],
+              "nodeInfo": {"kubeletVersion": kubelet_version, "containerRuntimeVersion": "containerd://1.7.24",
+                           "operatingSystem": "linux", "architecture": "amd64"}}
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels}, "spec": spec, "status": status}
+
+
 class Cluster:
-    def __init__(self, opts):
+    def __init__(self, opts, nodes=None):
         self.lock = threading.RLock()
         self.objects = {}
         self.rv = 100
@@ -462,11 +508,16 @@ class Cluster:
         self.node_port_lo, self.node_port_hi = 30000, 32767  # --service-node-port-range), which kubeadm keeps
         self.images = ImageSource(opts.images_command)
         self.token = secrets.token_hex(16)
-        self.nodes = []
-        for item in (opts.nodes or "node1=127.0.0.1").split(","):
-            name, _sep, rest = item.strip().partition("=")
-            addr, _sep, role = rest.partition(":")
-            self.nodes.append((name, addr or "127.0.0.1", role == "control-plane"))
+        # (name, address, control plane?) of every node; the node API passes those the kubeadm double set up.
+        self.nodes = nodes
+        if nodes is None:
+            self.nodes = []
+            for item in (opts.nodes or "node1=127.0.0.1").split(","):
+                name, _sep, rest = item.strip().partition("=")
+                addr, _sep, role = rest.partition(":")
+                self.nodes.append((name, addr or "127.0.0.1", role == "control-plane"))
+        # The node API refreshes the nodes from the kubeadm double's state with this (cluster) -> None.
+        self.node_source = None
         self.kstate, self.dstate = {}, {}
         self.rr, self.ep_rr, self.managed_endpoints = 0, {}, set()
         self.server_address = ""
@@ -506,26 +557,16 @@ class Cluster:
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.create(BY_KIND["Namespace"], None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
         for i, (name, addr, control) in enumerate(self.nodes):
-            labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
-            spec = {"podCIDR": "10.244.%d.0/24" % i, "podCIDRs": ["10.244.%d.0/24" % i]}
-            if control:
-                labels["node-role.kubernetes.io/control-plane"] = ""
-                spec["taints"] = [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
-            ts = now_ts()
-            # No node resources (capacity, allocatable) nor pressure conditions: the scheduler does not weigh them.
-            status = {"addresses": [{"type": "InternalIP", "address": addr}, {"type": "Hostname", "address": name}],
-                      "conditions": [{"type": "Ready", "status": "True", "lastHeartbeatTime": ts, "lastTransitionTime": ts,
-                                      "reason": "KubeletReady", "message": "kubelet is posting ready status"}],
-                      "nodeInfo": {"kubeletVersion": K8S_VERSION, "containerRuntimeVersion": "containerd://1.7.24",
-                                   "operatingSystem": "linux", "architecture": "amd64"}}
-            self.create(BY_KIND["Node"], None, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels},
-                                                "spec": spec, "status": status}, keep_status=True)
+            self.create(BY_KIND["Node"], None, node_object(name, addr, i, control, ("True", "KubeletReady", "kubelet is posting ready status")),
+                        keep_status=True)
         first = str(self.cidr.network_address + 1)
         self.create(BY_KIND["Service"], "default", {
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
             "spec": {"clusterIP": first, "ports": [{"name": "https", "port": 443, "targetPort": 6443}]}})
-        control = next((n for n in self.nodes if n[2]), self.nodes[0])
+        control = next((n for n in self.nodes if n[2]), self.nodes[0] if self.nodes else None)
+        if control is None:  # the node API before any node registered
+            return
         self.create(BY_KIND["Endpoints"], "default", {
             "apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "kubernetes", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
             "subsets": [{"addresses": [{"ip": control[1]}], "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}]})
@@ -791,6 +832,8 @@ class Controllers:
         c = self.c
         c.images.refresh([name for name, _addr, _cp in c.nodes])
         with c.lock:
+            if c.node_source:
+                c.node_source(c)
             self.garbage_collect()
             for dep in c.items("deployments"):
                 try:
@@ -1377,9 +1420,11 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(200, "ok", "text/plain; charset=utf-8")
                 return
             if self.server.kubeadm:
-                self.send(200, node_route(self, method, path, raw))
-                return
-            if path not in PUBLIC_PATHS and self.headers.get("Authorization") != "Bearer " + cluster.token:
+                found = node_route(self, method, path, raw)
+                if found is not None:
+                    self.send(200, found)
+                    return
+            elif path not in PUBLIC_PATHS and self.headers.get("Authorization") != "Bearer " + cluster.token:
                 raise ApiError(401, "Unauthorized", "Unauthorized")
             with cluster.lock:
                 code, payload = self.route(cluster, method, path, query, raw)
@@ -1544,26 +1589,45 @@ def load_kubeadm(path):
     return module
 
 
-def node_list(kubeadm, state):
-    has_cni = any(o.get("kind") == "DaemonSet" for o in state.get("objects", {}).values())
-    items = []
-    for name, info in sorted(state.get("nodes", {}).items()):
-        joined = info.get("joined_at")
-        settled = not joined or time.time() - calendar.timegm(time.strptime(joined, "%Y-%m-%dT%H:%M:%SZ")) >= READY_DELAY
-        labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}
-        if info.get("role") == "control-plane":
-            labels["node-role.kubernetes.io/control-plane"] = ""
-        items.append({
-            "apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels, "creationTimestamp": joined},
-            "status": {
-                "addresses": [{"type": "InternalIP", "address": info.get("address") or ""}],
-                "conditions": [{"type": "Ready", "status": "True" if has_cni and settled else "False",
-                                "reason": "KubeletReady" if has_cni else "KubeletNotReady",
-                                "message": "kubelet is posting ready status (test double)" if has_cni else
-                                "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
-                                "message:Network plugin returns error: cni plugin not initialized"}],
-                "nodeInfo": {"kubeletVersion": kubeadm.VERSION}}})
-    return {"apiVersion": "v1", "kind": "NodeList", "items": items}
+def node_ready(state, info):
+    """The Ready condition a node's kubelet would post: NotReady until a CNI (a DaemonSet applied) and READY_DELAY."""
+    if not any(o.get("kind") == "DaemonSet" for o in state.get("objects", {}).values()):
+        return ("False", "KubeletNotReady", "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+                "message:Network plugin returns error: cni plugin not initialized")
+    joined = info.get("joined_at")
+    if joined and time.time() - calendar.timegm(time.strptime(joined, "%Y-%m-%dT%H:%M:%SZ")) < READY_DELAY:
+        return ("False", "KubeletNotReady", "the kubelet double waits READY_DELAY seconds after the join (test double)")
+    return ("True", "KubeletReady", "kubelet is posting ready status (test double)")
+
+
+def registered_nodes(state):
+    """(name, address, control plane?) of the nodes the kubeadm double registered, init's first."""
+    return [(name, info.get("address") or "", info.get("role") == "control-plane")
+            for name, info in (state.get("nodes") or {}).items()]
+
+
+def sync_nodes(kubeadm, cluster):
+    """The store's Node objects are the nodes the kubeadm double registered (init, join), in their order; what their
+    kubelets reported in status (images) and the objects' identity stay, the rest follows the kubeadm double's state."""
+    state = kubeadm.load_state()
+    entries = registered_nodes(state)
+    for index, (name, address, control) in enumerate(entries):
+        new = node_object(name, address, index, control, node_ready(state, state["nodes"][name]), kubeadm.VERSION)
+        old = cluster.stored("nodes", "", name)
+        if old is None:
+            cluster.create(BY_KIND["Node"], None, new, keep_status=True)
+            continue
+        new["metadata"] = dict(old["metadata"], labels=dict(old["metadata"].get("labels") or {}, **new["metadata"]["labels"]))
+        cond, old_cond = new["status"]["conditions"][0], old["status"]["conditions"][0]
+        if (cond["status"], cond["reason"]) == (old_cond["status"], old_cond["reason"]):
+            new["status"]["conditions"] = old["status"]["conditions"]
+        for key in set(old["status"]) - set(new["status"]):
+            new["status"][key] = old["status"][key]
+        cluster.put(BY_KIND["Node"], new)
+    for node in cluster.items("nodes"):
+        if node["metadata"]["name"] not in state.get("nodes", {}):
+            cluster.remove(BY_KIND["Node"], node)
+    cluster.nodes = entries
 
 
 def cluster_info(kubeadm, state):
@@ -1583,14 +1647,28 @@ def cluster_info(kubeadm, state):
             "data": data}
 
 
+def client_user(handler):
+    """The user and groups of a client certificate of the cluster CA (CN and O), else system:anonymous."""
+    cert = handler.connection.getpeercert() or {}
+    fields = [item for rdn in cert.get("subject", ()) for item in rdn]
+    return (next((v for k, v in fields if k == "commonName"), "system:anonymous"),
+            [v for k, v in fields if k == "organizationName"])
+
+
+def cluster_admin(kubeadm, state, groups):
+    """Whether RBAC binds cluster-admin to one of the groups: admin.conf's group kubeadm:cluster-admins is bound by
+    init's upload-config phase (kubeadm 1.29+); system:masters (super-admin.conf, or admin.conf before 1.29) needs
+    no binding."""
+    phases = (state.get("cluster") or {}).get("phases", [])
+    minor = int(kubeadm.VERSION.lstrip("v").split(".")[1])
+    return "system:masters" in groups or ("kubeadm:cluster-admins" in groups and ("upload-config" in phases or minor < 29))
+
+
 def phase_object(kubeadm, state, path, user, groups):
     """An object a later init phase creates, read with a client certificate, as RBAC allows it."""
     phase, kind, namespace, name = PHASE_OBJECTS[path]
     phases = (state.get("cluster") or {}).get("phases", [])
-    # admin.conf's group kubeadm:cluster-admins is bound to cluster-admin by init's upload-config phase
-    # (kubeadm 1.29+); system:masters (super-admin.conf, or admin.conf before 1.29) needs no binding.
-    minor = int(kubeadm.VERSION.lstrip("v").split(".")[1])
-    if not ("system:masters" in groups or ("kubeadm:cluster-admins" in groups and ("upload-config" in phases or minor < 29))):
+    if not cluster_admin(kubeadm, state, groups):
         resource, group = kind.split(".", 1) if "." in kind else (kind, "")
         raise ApiError(403, "Forbidden", '%s "%s" is forbidden: User "%s" cannot get resource "%s" in API group "%s" in the '
                        'namespace "%s"' % (resource, name, user, resource, group, namespace), {"name": name, "kind": resource})
@@ -1611,7 +1689,28 @@ def join_node(kubeadm, token, body):
             "address": body.get("address"), "token_id": token.split(".")[0]}
         locked.save()
         cluster = locked.data["cluster"]
-    return {key: cluster[key] for key in ("cgroup_driver", "service_subnet", "dns_domain")}
+    reply = {key: cluster[key] for key in ("cgroup_driver", "service_subnet", "dns_domain")}
+    if body.get("csr"):
+        reply["certificate"] = sign_kubelet_csr(kubeadm, body["csr"], body["node"])
+    return reply
+
+
+def sign_kubelet_csr(kubeadm, csr_pem, node):
+    """The kubelet's TLS bootstrap as kube-controller-manager ends it for a bootstrap token: a CSR for O=system:nodes,
+    CN=system:node:NODE is approved and signed by the cluster CA; any other subject is refused."""
+    workdir = tempfile.mkdtemp(prefix="apiserver-double-")
+    try:
+        with open(workdir + "/k.csr", "w") as handle:
+            handle.write(csr_pem)
+        subject = kubeadm.openssl("req", "-in", workdir + "/k.csr", "-noout", "-subject", "-nameopt", "RFC2253").decode()
+        if subject.strip() != "subject=CN=system:node:%s,O=system:nodes" % node:
+            raise ApiError(403, "Forbidden", "the kubelet's certificate signing request is not for O=system:nodes, "
+                           "CN=system:node:%s (%s)" % (node, subject.strip()))
+        kubeadm.sign_csr(kubeadm.PKI, "ca", workdir + "/k.csr", workdir + "/k.crt")
+        with open(workdir + "/k.crt") as handle:
+            return handle.read()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def apply_objects(kubeadm, body):
@@ -1627,42 +1726,70 @@ def apply_objects(kubeadm, body):
     return {"results": results}
 
 
+def node_status(kubeadm, cluster, name, user, admin, body):
+    """PATCH /api/v1/nodes/NAME/status (strategic merge) by the node's kubelet (NodeRestriction: its own Node only)
+    or an admin; the kubelet double posts status.images this way."""
+    if user != "system:node:" + name and not admin:
+        raise ApiError(403, "Forbidden", 'nodes "%s" is forbidden: User "%s" cannot patch resource "nodes/status" in API group '
+                       '"" at the cluster scope' % (name, user), {"name": name, "kind": "nodes"})
+    with cluster.lock:
+        sync_nodes(kubeadm, cluster)
+        node = copy.deepcopy(cluster.get(BY_KIND["Node"], None, name))
+        node["status"] = strategic_merge(node.get("status"), (body or {}).get("status") or {}, ("status",))
+        return cluster.put(BY_KIND["Node"], node)
+
+
 def node_route(handler, method, path, raw):
-    kubeadm = handler.server.kubeadm
+    """The node API's own paths; None for the application API (served to the cluster's admins)."""
+    kubeadm, cluster = handler.server.kubeadm, handler.server.cluster
     state = kubeadm.load_state()
     auth = handler.headers.get("Authorization", "")
+    user, groups = client_user(handler)
     if method == "GET":
         if path == "/version":
             major, minor = kubeadm.VERSION.lstrip("v").split(".")[:2]
             return {"major": major, "minor": minor, "gitVersion": kubeadm.VERSION, "platform": "linux/amd64"}
         if path in PHASE_OBJECTS:
-            cert = handler.connection.getpeercert() or {}
-            fields = [item for rdn in cert.get("subject", ()) for item in rdn]
-            user = next((v for k, v in fields if k == "commonName"), "system:anonymous")
-            return phase_object(kubeadm, state, path, user, [v for k, v in fields if k == "organizationName"])
+            return phase_object(kubeadm, state, path, user, groups)
         if path == "/api/v1/namespaces/kube-public/configmaps/cluster-info":
             return cluster_info(kubeadm, state)
-        if path == "/api/v1/nodes":
-            return node_list(kubeadm, state)
-    body = json.loads(raw or b"{}")
+        if path == "/api/v1/nodes":  # the kubectl double reads it without a client certificate
+            with cluster.lock:
+                sync_nodes(kubeadm, cluster)
+                return cluster.list(BY_KIND["Node"], None, None, None)
     if method == "POST" and path == "/kubelab-double/v1/join":
-        return join_node(kubeadm, auth[7:] if auth.startswith("Bearer ") else "", body)
+        return join_node(kubeadm, auth[7:] if auth.startswith("Bearer ") else "", json.loads(raw or b"{}"))
     if method == "POST" and path == "/kubelab-double/v1/apply":
-        return apply_objects(kubeadm, body)
-    raise ApiError(404, "NotFound", "the server could not find the requested resource (test double of the API server)", {})
+        return apply_objects(kubeadm, json.loads(raw or b"{}"))
+    found = re.match(r"^/api/v1/nodes/([^/]+)/status$", path)
+    if method == "PATCH" and found:
+        return node_status(kubeadm, cluster, found.group(1), user, cluster_admin(kubeadm, state, groups), json.loads(raw or b"{}"))
+    if not cluster_admin(kubeadm, state, groups):
+        raise ApiError(403, "Forbidden", 'forbidden: User "%s" cannot %s path "%s": the API-server test double serves the '
+                       "application API to the cluster's admins only" % (user, method.lower(), path), {})
+    return None
 
 
 def serve_kubeadm(opts):
+    """The node API, and the application API on the same store: its nodes are those the kubeadm double registered."""
     kubeadm = load_kubeadm(opts.kubeadm)
     host, _sep, port = opts.listen.rpartition(":")
-    server = ApiServer((host or "0.0.0.0", int(port)), None)  # noqa: S104 (listens like kube-apiserver)
+    cluster = Cluster(opts, nodes=registered_nodes(kubeadm.load_state()))
+    cluster.images = ReportedImages(cluster)
+    cluster.node_source = lambda c: sync_nodes(kubeadm, c)
+    with cluster.lock:
+        sync_nodes(kubeadm, cluster)
+    server = ApiServer((host or "0.0.0.0", int(port)), cluster)  # noqa: S104 (listens like kube-apiserver)
     server.kubeadm = kubeadm
+    cluster.server_address = ((kubeadm.load_state().get("cluster") or {}).get("server_endpoint")
+                              or "%s:%d" % (host or "0.0.0.0", server.server_address[1]))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(kubeadm.PKI + "/apiserver.crt", kubeadm.PKI + "/apiserver.key")
     # Client certificates of the cluster CA authenticate (kube-apiserver's --client-ca-file); else anonymous.
     context.load_verify_locations(kubeadm.PKI + "/ca.crt")
     context.verify_mode = ssl.CERT_OPTIONAL
     server.socket = context.wrap_socket(server.socket, server_side=True)
+    Loop(Controllers(cluster)).start()
     server.serve_forever()
     return 0
 

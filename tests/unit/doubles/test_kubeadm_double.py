@@ -8,6 +8,7 @@ checked against openssl run independently of the double.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import importlib.machinery
@@ -16,10 +17,14 @@ import io
 import json
 import os
 import pathlib
+import re
 import socket
+import ssl
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -239,6 +244,13 @@ def test_init_tokens_api_server_join_and_reset(tmp_path, cri_socket):
     assert f"server: https://{endpoint}" in (worker_root / "etc/kubernetes/kubelet.conf").read_text()
     state = json.loads((root / "etc/kubernetes/kubelab-double-state.json").read_text())
     assert state["nodes"]["w1"]["token_id"] == token.split(".")[0]
+    # TLS bootstrap: the kubelet's client certificate is signed by the cluster CA, for system:node:w1.
+    client = worker_root / "var/lib/kubelet/pki/kubelet-client-current.pem"
+    verified = subprocess.run(["openssl", "verify", "-CAfile", str(root / "etc/kubernetes/pki/ca.crt"), str(client)],
+                              capture_output=True, text=True, check=False)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "CN=system:node:w1" in subprocess.run(["openssl", "x509", "-in", str(client), "-noout", "-subject"],
+                                                 capture_output=True, text=True, check=True).stdout.replace(" ", "")
 
     # kubectl (test double) against the API-server double: apply is idempotent, nodes are listed.
     kubectl = load("kubectl", root, fake_proc(tmp_path))
@@ -263,6 +275,88 @@ def test_init_tokens_api_server_join_and_reset(tmp_path, cri_socket):
     assert not (root / "etc/systemd/system/kubelab-double-apiserver.service").exists()
     server.kill()
     server.wait()
+
+
+def client_call(endpoint: str, kubeconfig: pathlib.Path | None, method: str, path: str, body=None,
+                ctype="application/json") -> tuple[int, dict]:
+    """An HTTPS call to the node API with the client certificate of kubeconfig (None: anonymous)."""
+    context = ssl.create_default_context(cafile=str(kubeconfig.parent / "pki/ca.crt") if kubeconfig else None)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    if kubeconfig:
+        text = kubeconfig.read_text()
+        pem = kubeconfig.parent / (kubeconfig.name + ".pem")
+        pem.write_bytes(b"".join(base64.b64decode(re.search(rf"{key}: (\S+)", text).group(1))
+                                 for key in ("client-certificate-data", "client-key-data")))
+        context.load_cert_chain(str(pem))
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"https://{endpoint}{path}", data=data, method=method)
+    request.add_header("Content-Type", ctype)
+    try:
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
+            return response.status, json.loads(response.read().decode())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read().decode())
+
+
+@pytest.mark.skipif(not HAS_OPENSSL, reason="openssl is needed for the cluster's PKI")
+def test_node_api_serves_the_application_api_on_the_registered_nodes(tmp_path, cri_socket):
+    """The node API's store takes app objects from an admin; its scheduler places them on the nodes kubeadm
+    registered and its kubelet starts a container only once the node's kubelet reported the image."""
+    root = tmp_path / "root"
+    kubeadm = load("kubeadm", root, fake_proc(tmp_path))
+    rc, _out, err = run(kubeadm, "init", "--config", write_config(tmp_path / "k.yaml", cri_socket))
+    assert rc == 0, err
+    port = free_port()
+    server = start_apiserver(port, dict(os.environ))
+    endpoint, k8s = f"127.0.0.1:{port}", root / "etc/kubernetes"
+    try:
+        tolerate_all = [{"operator": "Exists"}]  # cp1 is a tainted control plane, NotReady without a CNI
+        deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                      "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                               "template": {"metadata": {"labels": {"app": "web"}},
+                                            "spec": {"tolerations": tolerate_all, "containers": [
+                                                {"name": "web", "image": "web-app:1.0", "imagePullPolicy": "Never"}]}}}}
+        path = "/apis/apps/v1/namespaces/default/deployments"
+        code, status = client_call(endpoint, None, "POST", path, deployment)
+        assert code == 403 and status["reason"] == "Forbidden"
+        code, status = client_call(endpoint, k8s / "kubelet.conf", "POST", path, deployment)
+        assert code == 403, status
+        code, created = client_call(endpoint, k8s / "admin.conf", "POST", path, deployment)
+        assert code == 201 and created["metadata"]["uid"], created
+
+        def pods():
+            return client_call(endpoint, k8s / "admin.conf", "GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb")[1]["items"]
+
+        def waiting_for(check):
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                items = pods()
+                if items and check(items[0]):
+                    return items[0]
+                time.sleep(0.1)
+            raise AssertionError(pods())
+
+        pod = waiting_for(lambda p: p["status"].get("containerStatuses"))
+        assert pod["spec"]["nodeName"] == "cp1" and pod["status"]["hostIP"] == "127.0.0.1"
+        assert pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ErrImageNeverPull"
+        # Another node's kubelet may not report for cp1; cp1's own kubelet does (NodeRestriction).
+        code, _status = client_call(endpoint, None, "PATCH", "/api/v1/nodes/cp1/status",
+                                    {"status": {"images": [{"names": ["docker.io/library/web-app:1.0"]}]}},
+                                    "application/strategic-merge-patch+json")
+        assert code == 403
+        code, node = client_call(endpoint, k8s / "kubelet.conf", "PATCH", "/api/v1/nodes/cp1/status",
+                                 {"status": {"images": [{"names": ["docker.io/library/web-app:1.0"]}]}},
+                                 "application/strategic-merge-patch+json")
+        assert code == 200 and node["status"]["images"] == [{"names": ["docker.io/library/web-app:1.0"]}]
+        pod = waiting_for(lambda p: p["status"].get("phase") == "Running")
+        assert pod["status"]["containerStatuses"][0]["ready"] is True
+        # One store: the node list the kubectl double reads is the scheduler's, with the kubelet's report.
+        nodes = client_call(endpoint, None, "GET", "/api/v1/nodes")[1]["items"]
+        assert [n["metadata"]["name"] for n in nodes] == ["cp1"] and nodes[0]["status"]["images"]
+    finally:
+        server.kill()
+        server.wait()
 
 
 def start_apiserver(port: int, env: dict) -> subprocess.Popen:
