@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI check of the local lab (make lab-check): make lab, a rerun of playbooks/local_lab.yml (its containers,
-# site.yml and, with real packages, app.yml) that must report 0 changed in its JSON report, make lab-destroy,
-# and then no container, network or volume labelled kubelab.lab=<name> may be left. Prints each phase's time.
+# site.yml and app.yml, offline against the API-server test double) that must report 0 changed in its JSON
+# report, make lab-destroy, and then no container, network or volume labelled kubelab.lab=<name> may be left.
+# Prints each phase's time.
 # Usage: KUBELAB_LAB_NAME=kubelab-lab KUBELAB_LAB_OFFLINE=true scripts/check-local-lab.sh
 set -euo pipefail
 
@@ -10,6 +11,9 @@ cd "$root"
 export PATH="$root/.venv/bin:$PATH" ANSIBLE_CONFIG="$root/ansible.cfg"
 name="${KUBELAB_LAB_NAME:-kubelab-lab}"
 offline="${KUBELAB_LAB_OFFLINE:?true or false}"
+# The node image make lab uses (the Makefile exports it): the rerun below must name the same one, or
+# docker_container recreates the containers for the other image name (run outside make, it was the default).
+export KUBELAB_NODE_IMAGE="${KUBELAB_NODE_IMAGE:-$(scripts/build-node-image.sh --print-name)}"
 # Outside the lab's directory, which lab-destroy removes.
 report="$root/build/lab-check-$name.json"
 mkdir -p "$root/build"
