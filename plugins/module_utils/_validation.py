@@ -561,6 +561,10 @@ def input_errors(provided, specs, groups, group_names, releases, spec_results=()
         _app_image_rules(out, settings["app_image"])
     if "minikube" in settings:
         _minikube_rules(out, settings["minikube"])
+    if "proxmox_vm" in settings:
+        values = settings["proxmox_vm"]
+        group = group_names.get("control_plane") if scope == "play" else values.get("proxmox_vm_control_plane_group")
+        _proxmox_vm_rules(out, values, hosts.get("proxmox_vm"), (groups.get(group) or []) if isinstance(group, str) else [])
     return out.errors
 
 
@@ -907,6 +911,128 @@ def _minikube_rules(out, values):
         if bad:
             out.add("minikube", "minikube_addons", addons, "%s %s not an addon name" % (", ".join(map(str, bad)), "is" if len(bad) == 1 else "are"),
                     "names as minikube addons list shows them (dashboard, metrics-server, ...)", "correct the entries")
+
+
+# kubeadm's preflight on a control plane (NumCPU, Mem): fewer CPUs or less memory fail kubeadm init.
+KUBEADM_CONTROL_PLANE_CPUS = 2
+KUBEADM_CONTROL_PLANE_MEMORY_MB = 1700
+# Proxmox VE's VM ids (pve-vmid: 100 to 999999999); 0 asks the API for the next free id.
+PROXMOX_VMID_RANGE = (100, 999999999)
+# A VM name that is also the node's host name (cloud-init sets it) and its Kubernetes Node name: one lowercase DNS label.
+DNS_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# A Proxmox VE tag as the API stores it (pve-tag, lowercased by the GUI and by this role).
+PROXMOX_TAG_RE = re.compile(r"^[a-z0-9_][a-z0-9_+.-]*$")
+# Public keys cloud-init writes to authorized_keys: "<type> <base64> [comment]".
+SSH_KEY_RE = re.compile(r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) "
+                        r"[A-Za-z0-9+/]+={0,3}( .*)?$")
+# The collection's tag on every VM it creates: playbooks/lab_destroy.yml removes only VMs that carry it.
+PROXMOX_VM_TAG = "kubelab"
+
+
+def _ipconfig_problem(value):
+    """Why a Proxmox VE ipconfig0 string is wrong (None when it is right): ip=dhcp, or ip=<IPv4/prefix>[,gw=<IPv4>], and ip6/gw6."""
+    if not isinstance(value, str) or not value:
+        return "is not an ipconfig string"
+    parts = {}
+    for item in value.split(","):
+        key, sep, text = item.partition("=")
+        if not sep or key not in ("ip", "gw", "ip6", "gw6") or key in parts:
+            return "%r is not one of ip=, gw=, ip6=, gw6= (each once)" % item
+        parts[key] = text
+    if "ip" not in parts:
+        return "has no ip= (the role waits for an IPv4 address)"
+    for key, version in (("ip", 4), ("ip6", 6)):
+        if key not in parts or parts[key] == "dhcp" or (version == 6 and parts[key] == "auto"):
+            continue
+        try:
+            network = ipaddress.ip_interface(parts[key])
+        except ValueError:
+            network = None
+        if network is None or network.version != version or "/" not in parts[key]:
+            return "%s=%s is not %s or an IPv%d address with its prefix" % (key, parts[key], "dhcp" if version == 4 else "dhcp, auto", version)
+    for key, version, source in (("gw", 4, "ip"), ("gw6", 6, "ip6")):
+        if key not in parts:
+            continue
+        try:
+            gateway = ipaddress.ip_address(parts[key])
+        except ValueError:
+            gateway = None
+        if gateway is None or gateway.version != version:
+            return "%s=%s is not an IPv%d address" % (key, parts[key], version)
+        if parts.get(source) in (None, "dhcp", "auto"):
+            return "%s= is given with %s=%s (a gateway goes with a static address)" % (key, source, parts.get(source))
+    return None
+
+
+def _proxmox_vm_rules(out, values, host, control_plane_hosts):
+    """What the Proxmox VE API or kubeadm would refuse about a VM, before any API call.
+
+    ``host``: the inventory host whose variables these are; ``control_plane_hosts``: the control-plane group's hosts
+    (kubeadm's CPU and memory minimum applies to them).
+    """
+    role = "proxmox_vm"
+    name = values.get("proxmox_vm_name")
+    if name is not None and not (isinstance(name, str) and DNS_LABEL_RE.match(name)):
+        out.add(role, "proxmox_vm_name", name, "is not a DNS label (it becomes the VM's host name and its Kubernetes Node name)",
+                "1 to 63 lowercase letters, digits and '-', starting and ending with a letter or digit", "e.g. k8s-worker1")
+    vmid = values.get("proxmox_vm_id")
+    low, high = PROXMOX_VMID_RANGE
+    if vmid is not None and (isinstance(vmid, bool) or not isinstance(vmid, int) or not (vmid == 0 or low <= vmid <= high)):
+        out.add(role, "proxmox_vm_id", vmid, "is outside the VM ids of Proxmox VE",
+                "0 (the next free id) or %d to %d" % (low, high), "e.g. proxmox_vm_id: 0")
+    for key in ("proxmox_vm_node", "proxmox_vm_template", "proxmox_vm_api_host", "proxmox_vm_api_user",
+                "proxmox_vm_api_token_id", "proxmox_vm_api_token_secret"):
+        if key in values and values[key] in ("", None):
+            variable = {"proxmox_vm_api_host": "PROXMOX_HOST", "proxmox_vm_api_user": "PROXMOX_USER",
+                        "proxmox_vm_api_token_id": "PROXMOX_TOKEN_ID", "proxmox_vm_api_token_secret": "PROXMOX_TOKEN_SECRET"}.get(key)
+            out.add(role, key, "" if key != "proxmox_vm_api_token_secret" else "(empty)", "is empty",
+                    "the %s" % {"proxmox_vm_node": "Proxmox VE node the VM runs on", "proxmox_vm_template": "name or id of a cloud-init template"}
+                    .get(key, "API's " + key.replace("proxmox_vm_api_", "").replace("_", " ")),
+                    "export %s (docs/proxmox.md)" % variable if variable else "set it in group_vars (inventory/proxmox/group_vars)")
+    template = values.get("proxmox_vm_template")
+    if isinstance(template, int) and not isinstance(template, bool) and not low <= template <= high:
+        out.add(role, "proxmox_vm_template", template, "is outside the VM ids of Proxmox VE", "a template's name, or its id %d to %d" % (low, high),
+                "e.g. proxmox_vm_template: 9000")
+    ipconfig = values.get("proxmox_vm_ipconfig")
+    problem = _ipconfig_problem(ipconfig) if ipconfig is not None else None
+    if problem:
+        out.add(role, "proxmox_vm_ipconfig", ipconfig, problem, "ip=dhcp, or ip=<IPv4>/<prefix>,gw=<IPv4> (Proxmox VE's ipconfig0)",
+                "e.g. ip=192.0.2.10/24,gw=192.0.2.1")
+    tags = values.get("proxmox_vm_tags")
+    if isinstance(tags, list):
+        bad = [tag for tag in tags if not (isinstance(tag, str) and PROXMOX_TAG_RE.match(tag))]
+        if bad:
+            out.add(role, "proxmox_vm_tags", tags, "%s %s not a Proxmox VE tag" % (", ".join(map(str, bad)), "is" if len(bad) == 1 else "are"),
+                    "lowercase letters, digits and _ + . - (not starting with + . -); the role adds %r itself" % PROXMOX_VM_TAG,
+                    "correct the entries")
+    vlan = values.get("proxmox_vm_vlan")
+    if vlan is not None and (isinstance(vlan, bool) or not isinstance(vlan, int) or not 0 <= vlan <= 4094):
+        out.add(role, "proxmox_vm_vlan", vlan, "is not a VLAN tag", "0 (untagged) or 1 to 4094", "e.g. proxmox_vm_vlan: 20")
+    for key, minimum, unit in (("proxmox_vm_cores", 1, "CPU"), ("proxmox_vm_memory", 512, "MB"), ("proxmox_vm_disk_size", 4, "GB")):
+        value = values.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value < minimum:
+            out.add(role, key, value, "is less than a node can run with (%d %s)" % (minimum, unit), "at least %d" % minimum,
+                    "e.g. %s: %d" % (key, minimum))
+    if host in control_plane_hosts:
+        for key, minimum, unit, check in (("proxmox_vm_cores", KUBEADM_CONTROL_PLANE_CPUS, "CPUs", "NumCPU"),
+                                          ("proxmox_vm_memory", KUBEADM_CONTROL_PLANE_MEMORY_MB, "MB", "Mem")):
+            value = values.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value < minimum:
+                out.add(role, key, value, "is less than kubeadm's control-plane minimum of %d %s (preflight %s) for a host of the "
+                        "control-plane group" % (minimum, unit, check), "at least %d" % minimum,
+                        "e.g. %s: %d in the host's host_vars" % (key, minimum))
+    keys = values.get("proxmox_vm_ssh_keys")
+    if isinstance(keys, list):
+        if not keys:
+            out.add(role, "proxmox_vm_ssh_keys", keys, "is empty: cloud-init would let nobody log in, and the run continues over SSH",
+                    "public keys (ssh-ed25519 AAAA... comment)", "list the lines of your ~/.ssh/id_ed25519.pub")
+        bad = [key for key in keys if not (isinstance(key, str) and SSH_KEY_RE.match(key.strip()))]
+        if bad:
+            out.add(role, "proxmox_vm_ssh_keys", ["%s..." % str(key)[:20] for key in bad], "%d %s not an OpenSSH public key"
+                    % (len(bad), "entry is" if len(bad) == 1 else "entries are"), "lines of a .pub file, one key each", "give the .pub files' contents")
+    port = values.get("proxmox_vm_api_port")
+    if port is not None and not _port_number(port):
+        out.add(role, "proxmox_vm_api_port", port, "is not a TCP port", "1 to 65535", "e.g. 8006")
 
 
 def app_errors(values):

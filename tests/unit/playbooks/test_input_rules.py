@@ -112,6 +112,24 @@ RULES = {
     "minikube_driver": ("minikube", {"minikube_driver": "hyperkit"}, "minikube_driver"),
     "minikube_addons_text": ("minikube", {"minikube_addons": "dashboard"}, "is text where a list is expected"),
     "minikube_addon_name": ("minikube", {"minikube_addons": ["Dashboard"]}, "Dashboard is not an addon name"),
+    # proxmox_vm through lab.yml's validation play (the control plane's variables) and the role alone (localhost stands in
+    # the control-plane group there): kubeadm's control-plane minimum before any API call.
+    "proxmox_cp_cores": ("proxmox_vm", {"proxmox_vm_cores": 1}, "is less than kubeadm's control-plane minimum of 2 CPUs"),
+    "proxmox_cp_memory": ("proxmox_vm", {"proxmox_vm_memory": 1024}, "is less than kubeadm's control-plane minimum of 1700 MB"),
+    "proxmox_name": ("proxmox_vm", {"proxmox_vm_name": "K8s_Master"}, "proxmox_vm_name = 'K8s_Master'"),
+    "proxmox_vmid": ("proxmox_vm", {"proxmox_vm_id": 99}, "is outside the VM ids of Proxmox VE"),
+    "proxmox_vmid_type": ("proxmox_vm", {"proxmox_vm_id": "next"}, "proxmox_vm_id"),
+    "proxmox_ipconfig_prefix": ("proxmox_vm", {"proxmox_vm_ipconfig": "ip=192.0.2.10,gw=192.0.2.1"}, "is not dhcp or an IPv4 address with its prefix"),
+    "proxmox_ipconfig_gateway": ("proxmox_vm", {"proxmox_vm_ipconfig": "ip=dhcp,gw=192.0.2.1"}, "a gateway goes with a static address"),
+    "proxmox_ipconfig_key": ("proxmox_vm", {"proxmox_vm_ipconfig": "dhcp"}, "is not one of ip=, gw=, ip6=, gw6="),
+    "proxmox_tags": ("proxmox_vm", {"proxmox_vm_tags": ["k8s cp"]}, "k8s cp is not a Proxmox VE tag"),
+    "proxmox_tags_text": ("proxmox_vm", {"proxmox_vm_tags": "k8s"}, "is text where a list is expected"),
+    "proxmox_vlan": ("proxmox_vm", {"proxmox_vm_vlan": 5000}, "is not a VLAN tag"),
+    "proxmox_ssh_keys_empty": ("proxmox_vm", {"proxmox_vm_ssh_keys": []}, "cloud-init would let nobody log in"),
+    "proxmox_ssh_key_private": ("proxmox_vm", {"proxmox_vm_ssh_keys": ["-----BEGIN OPENSSH PRIVATE KEY-----"]}, "not an OpenSSH public key"),
+    "proxmox_api_host": ("proxmox_vm", {"proxmox_vm_api_host": ""}, "export PROXMOX_HOST"),
+    "proxmox_template": ("proxmox_vm", {"proxmox_vm_template": 42}, "proxmox_vm_template = 42"),
+    "proxmox_full_clone": ("proxmox_vm", {"proxmox_vm_full_clone": "sometimes"}, "proxmox_vm_full_clone"),
 }
 # Inventory-group rules of the playbooks: (control plane hosts, workers, extra vars, substring).
 PLAY_ONLY = {
@@ -132,6 +150,12 @@ GOOD = {
     "file_repo": {"kube_packages_repo_url": "file:///srv/mirror/kubernetes"},
     "minikube_pinned": {"minikube_kubernetes_version": "v1.30.0", "minikube_checksum": "sha256:" + "0" * 64,
                         "minikube_url": "file:///srv/mirror/minikube-linux-amd64", "minikube_memory": 1800},
+    # A control plane VM at kubeadm's minimum, a static address, the API from variables (placeholders, no real token).
+    "proxmox_minimum": {"proxmox_vm_node": "pve1", "proxmox_vm_template": 9000, "proxmox_vm_cores": 2, "proxmox_vm_memory": 1700,
+                        "proxmox_vm_ipconfig": "ip=192.0.2.10/24,gw=192.0.2.1", "proxmox_vm_tags": ["k8s-control-plane"],
+                        "proxmox_vm_ssh_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKubelab0example0key0only000000000000000000 lab"],
+                        "proxmox_vm_api_host": "pve.example", "proxmox_vm_api_user": "kubelab@pve",
+                        "proxmox_vm_api_token_id": "lab", "proxmox_vm_api_token_secret": "00000000-0000-0000-0000-000000000000"},
 }
 # The roles whose input check each good case goes through alone.
 GOOD_ROLES = ("control_plane", "worker", "cni", "kube_packages", "container_runtime")
@@ -141,10 +165,14 @@ def _playbook(name, role=""):
     """The playbook whose validation play checks a case: app.yml for the app roles, minikube.yml for minikube."""
     if role.startswith("app"):
         return "playbooks/app.yml"
+    if "proxmox" in (role or name):
+        return "playbooks/lab.yml"
     return "playbooks/minikube.yml" if "minikube" in (role or name) else "playbooks/site.yml"
 
 
 def _good_roles(name):
+    if name.startswith("proxmox"):
+        return ("proxmox_vm",)
     return ("minikube",) if name.startswith("minikube") else GOOD_ROLES
 
 
