@@ -119,7 +119,7 @@ def set_mac(net, key):
 
 
 def agent_enabled(conf):
-    value = str(conf.get("agent", "0")).split(",")[0]
+    value = str(conf.get("agent", "0")).split(",", 1)[0]
     return value in ("1", "enabled=1")
 
 
@@ -427,7 +427,7 @@ class App:
     def vm_entry(self, vmid, rec, cluster=False):
         conf = rec["conf"]
         disk = sum(drive_size(v) for k, v in conf.items() if (DISK_KEY.match(k) or k == "rootfs") and "media=cdrom" not in v)
-        mem = int(str(conf.get("memory", "512")).split(",")[0].replace("current=", "")) << 20
+        mem = int(str(conf.get("memory", "512")).split(",", 1)[0].replace("current=", "")) << 20
         entry = {"vmid": int(vmid), "name": conf.get("name", conf.get("hostname")), "status": "running" if rec["running"] else "stopped",
                  "template": conf.get("template", 0), "maxmem": mem, "maxdisk": disk, "cpu": 0, "mem": 0, "disk": 0,
                  "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0, "cpus": conf.get("cores", 1) * conf.get("sockets", 1),
