@@ -71,6 +71,27 @@ def plain(value):
     return value
 
 
+# What ansible's own validation puts in place of a no_log option's value.
+MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+def masked(result, specs, provided):
+    """``result`` (settings or messages) with the values of every option whose spec says ``no_log: true`` masked."""
+    secrets = set()
+    for role, entry in provided.items():
+        for name, value in (entry.get("vars") or {}).items():
+            if (specs.get(role) or {}).get(name, {}).get("no_log") and value not in (None, ""):
+                secrets.add(str(value))
+    if not secrets:
+        return result
+    if isinstance(result, dict):
+        return {role: {name: (MASK if (specs.get(role) or {}).get(name, {}).get("no_log") and value not in (None, "") else value)
+                       for name, value in values.items()} for role, values in result.items()}
+    for secret in sorted(secrets, key=len, reverse=True):
+        result = [line.replace(secret, MASK) for line in result]
+    return result
+
+
 def release_facts(settings):
     """Release facts for these settings (their one home: module_utils/_kube_release.py).
 
@@ -150,12 +171,13 @@ class ActionModule(ActionBase):
                    for role in provided if not provided[role].get("given_only")]
         # The rules see plain values; the spec check above saw them as ansible's own role validation does.
         provided = {role: dict(entry, vars=plain(entry["vars"])) for role, entry in provided.items()}
-        errors = input_errors(provided, specs, groups, group_names, supported_minors(), results, scope=scope)
+        errors = masked(input_errors(provided, specs, groups, group_names, supported_minors(), results, scope=scope),
+                        specs, provided)
         settings = effective_settings(provided, specs)
         result["errors"] = errors
         result["changed"] = False
         if not errors:
-            result["settings"] = settings
+            result["settings"] = masked(settings, specs, provided)
             result["release"] = release_facts(settings)
         else:
             result["failed"] = True
