@@ -150,11 +150,6 @@ def parse_images(text):
     return images
 
 
-def short_name(reference):
-    """A reference as Docker lists it: ``web-app:1.0`` for ``docker.io/library/web-app:1.0``."""
-    return re.sub(r"^docker\.io/(library/)?", "", reference)
-
-
 def drift(wanted, profile):
     """Settings of an existing profile that differ from ``wanted``: ``[{setting, wanted, profile}]``.
 
