@@ -29,6 +29,7 @@ from ansible_collections.kubelab.cluster.plugins.module_utils._validation import
     GROUP_VARIABLES,
     effective_settings,
     input_errors,
+    input_warnings,
 )
 
 # The collection's roles, beside its plugins (in a checkout and in an installed collection alike).
@@ -174,6 +175,9 @@ class ActionModule(ActionBase):
         errors = masked(input_errors(provided, specs, groups, group_names, supported_minors(), results, scope=scope),
                         specs, provided)
         settings = effective_settings(provided, specs)
+        warnings = masked(input_warnings(provided, specs, groups, group_names, scope=scope), specs, provided)
+        if warnings:
+            result["warnings"] = warnings
         result["errors"] = errors
         result["changed"] = False
         if not errors:

@@ -283,11 +283,6 @@ def _group_rules(out, groups, group_names):
         else:
             members[key] = list(hosts)
     control = members.get("control_plane", [])
-    if len(control) > 1:
-        out.add(None, GROUP_VARIABLES["control_plane"][0], group_names["control_plane"],
-                "the group holds %d hosts (%s): more than one control plane (HA) is not supported yet"
-                % (len(control), ", ".join(control)), "exactly one host",
-                "keep one host in the control-plane group and move the others to the workers group")
     both = [host for host in control if host in members.get("workers", [])]
     if both:
         out.add(None, GROUP_VARIABLES["workers"][0], group_names["workers"],
@@ -505,6 +500,55 @@ def _has_template(value):
     return False
 
 
+def control_plane_hosts(settings, groups, group_names, scope):
+    """The control-plane hosts of the run: the playbooks' group (play scope) or the role's control_plane_group."""
+    if scope == "play":
+        name = group_names.get("control_plane")
+    else:
+        name = (settings.get("control_plane") or {}).get("control_plane_group")
+    return list(groups.get(name) or []) if isinstance(name, str) else []
+
+
+def _ha_rules(out, settings, groups, group_names, scope):
+    """More than one control plane: kubeadm joins another only to a cluster made with a stable controlPlaneEndpoint."""
+    cp = settings.get("control_plane")
+    if cp is None:
+        return
+    vip = cp.get("control_plane_vip") or ""
+    if vip:
+        try:
+            ipaddress.ip_address(vip)
+        except ValueError:
+            out.add("control_plane", "control_plane_vip", vip, "is not an IP address (kube-vip announces an address by ARP)",
+                    "empty, or a free IPv4/IPv6 address in the control planes' subnet", "e.g. control_plane_vip: 192.0.2.100")
+        if not cp.get("control_plane_vip_interface"):
+            out.add("control_plane", "control_plane_vip_interface", cp.get("control_plane_vip_interface", ""),
+                    "control_plane_vip is set, but kube-vip needs the interface to announce it on",
+                    "the control planes' network interface name", "e.g. control_plane_vip_interface: eth0")
+    hosts = control_plane_hosts(settings, groups, group_names, scope)
+    if len(hosts) > 1 and not cp.get("control_plane_endpoint") and not vip:
+        out.add("control_plane", "control_plane_endpoint", cp.get("control_plane_endpoint", ""),
+                "the control-plane group holds %d hosts (%s), and kubeadm adds a control plane only to a cluster "
+                "initialized with a stable controlPlaneEndpoint" % (len(hosts), ", ".join(hosts)),
+                "with more than one control plane, the DNS name or address[:port] of a load balancer in front of "
+                "every control plane's API server, or a virtual IP in control_plane_vip",
+                "set control_plane_endpoint (e.g. k8s-api.lab.example:6443), or control_plane_vip and "
+                "control_plane_vip_interface for kube-vip; or keep one host in the control-plane group")
+
+
+def input_warnings(provided, specs, groups, group_names, scope="play"):
+    """What the inputs allow but should not (the run goes on): ``input_errors``'s arguments, a list of lines."""
+    settings = effective_settings(provided, specs)
+    if "control_plane" not in settings:
+        return []
+    hosts = control_plane_hosts(settings, groups, group_names, scope)
+    if len(hosts) > 1 and len(hosts) % 2 == 0:
+        return ["%d control planes (%s): stacked etcd needs a majority (%d) of its members, so %d tolerate the loss of "
+                "%d, no more than %d would; an odd number of control planes is advised"
+                % (len(hosts), ", ".join(hosts), len(hosts) // 2 + 1, len(hosts), (len(hosts) - 1) // 2, len(hosts) - 1)]
+    return []
+
+
 def effective_settings(provided, specs):
     """Per role: the spec defaults (literal ones) overlaid with the variables the hosts set.
 
@@ -555,6 +599,7 @@ def input_errors(provided, specs, groups, group_names, releases, spec_results=()
     _token_pair_rules(out, settings)
     _path_rules(out, settings)
     _misc_rules(out, settings)
+    _ha_rules(out, settings, groups, group_names, scope)
     if "app" in settings:
         _app_rules(out, settings["app"])
     if "app_image" in settings:

@@ -84,6 +84,9 @@ RULES = {
     "ignore_all_text": ("control_plane", {"control_plane_ignore_preflight_errors": "['all']"}, "is text where a list is expected"),
     "endpoint": ("worker", {"worker_api_server_endpoint": "nohost"}, "worker_api_server_endpoint = 'nohost'"),
     "advertise": ("control_plane", {"control_plane_advertise_address": "not-an-ip"}, "is not an IP address"),
+    "vip_address": ("control_plane", {"control_plane_vip": "k8s-api", "control_plane_vip_interface": "eth0"},
+                    "control_plane_vip = 'k8s-api'"),
+    "vip_interface": ("control_plane", {"control_plane_vip": "192.0.2.100"}, "control_plane_vip_interface = ''"),
     "checksum": ("cni", {"cni_manifest_url": "https://example.invalid/x.yaml"}, "without a checksum"),
     "repo_url_scheme": ("kube_packages", {"kube_packages_repo_url": "ftp:/broken"}, "kube_packages_repo_url = 'ftp:/broken'"),
     "repo_url_no_host": ("kube_packages", {"kube_packages_repo_url": "https:///path"}, "is not a URL apt"),
@@ -133,7 +136,7 @@ RULES = {
 }
 # Inventory-group rules of the playbooks: (control plane hosts, workers, extra vars, substring).
 PLAY_ONLY = {
-    "ha_refused": (("cp1", "w1"), ("w2",), {}, "HA"),
+    "ha_without_endpoint": (("cp1", "w1"), ("w2",), {}, "kubeadm adds a control plane only to a cluster initialized with a stable"),
     "host_in_both": (("cp1",), ("cp1", "w1"), {}, "also in the control-plane group"),
     "no_control_plane": ((), ("w1", "w2"), {}, "kubelab_control_plane_group"),
     "missing_group": (("cp1",), ("w1", "w2"), {"kubelab_workers_group": "no_such_group"}, "kubelab_workers_group"),
@@ -332,3 +335,32 @@ def test_limit_without_the_controller_still_refuses_before_any_change(tmp_path):
     # The only task with a result is the inputs check, failed; the ssh of /bin/false was never needed.
     assert [(name, host) for name, host, _result in results] == [(PLAY_TASK, "cp1")], results
     assert "control_plane_pod_subnet = 'banana'" in results[0][2]["msg"]
+
+
+def test_ha_rules_through_both_entry_points(tmp_path):
+    """Three control planes without an endpoint: the play and the role alone refuse with one line; two with an
+    endpoint pass, with etcd's quorum warning."""
+    needle = "the control-plane group holds 3 hosts"
+    line = None
+    rc, report = _play(tmp_path, "ha3", {}, _inventory(("cp1", "w1", "w2"), ("w2",)), "playbooks/site.yml")
+    failed = [r for r in _results(report) if r[2].get("failed")]
+    assert rc != 0 and failed and failed[-1][0] == PLAY_TASK, report
+    line = [part for part in failed[-1][2]["msg"].split("\n- ") if needle in part][0]
+    # The role alone: localhost and two hosts it never contacts in its control_plane_group.
+    inventory = {"all": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}},
+                         "children": {"kube_control_plane": {"hosts": {"localhost": {}, "cp2": {}, "cp3": {}}}}}}
+    (tmp_path / "ha-inventory.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
+    (tmp_path / "ha.yml").write_text(yaml.safe_dump(_roles_alone_playbook({"ha": ("control_plane", {}, "validate.yml")}),
+                                                    sort_keys=False), encoding="utf-8")
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "--check", "-i", str(tmp_path / "ha-inventory.yml"),
+                           str(tmp_path / "ha.yml")], cwd=REPO_ROOT, env=_env(), capture_output=True, text=True,
+                          timeout=180, check=False)
+    alone = [r for r in _results(_json(proc)) if r[0] == "Report the cases"][0][2]["__cases"]["ha"]
+    assert alone["task"] == ROLE_TASK, alone
+    assert line.split(" (as ", 1)[0] in alone["msg"] and needle in alone["msg"], (line, alone["msg"])
+
+    rc, report = _play(tmp_path, "ha2", {"control_plane_endpoint": "k8s-api.lab.example:6443"},
+                       _inventory(("cp1", "w1"), ("w2",)), "playbooks/site.yml")
+    assert rc == 0, report
+    checked = [r for r in _results(report) if r[0] == PLAY_TASK]
+    assert checked and any("2 control planes (cp1, w1)" in w for w in checked[0][2].get("warnings", [])), checked

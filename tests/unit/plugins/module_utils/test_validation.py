@@ -7,6 +7,7 @@ from ansible_collections.kubelab.cluster.plugins.module_utils._validation import
     drift,
     effective_settings,
     input_errors,
+    input_warnings,
     node_errors,
     overlaps,
     parse_cidrs,
@@ -112,11 +113,54 @@ def test_every_problem_is_reported_at_once():
 def test_group_rules():
     groups = dict(GROUPS, kube_control_plane=["cp", "w1"])
     errors = _errors(groups=groups)
-    assert any("HA" in e and "kubelab_control_plane_group" in e for e in errors)
     assert any("also in the control-plane group" in e for e in errors)
     missing = {k: v for k, v in GROUPS.items() if k != "kube_workers"}
     assert any("no inventory group 'kube_workers'" in e for e in _errors(groups=missing))
     assert any("has no host" in e for e in _errors(groups=dict(GROUPS, kube_workers=[])))
+
+
+HA_GROUPS = dict(GROUPS, all=["cp", "cp2", "cp3", "w1"], k8s_cluster=["cp", "cp2", "cp3", "w1"],
+                 kube_control_plane=["cp", "cp2", "cp3"])
+
+
+# More than one control plane: (control-plane hosts, control_plane variables, the error expected or None).
+@pytest.mark.parametrize("hosts, cp, expected", [
+    (["cp"], {}, None),
+    (["cp", "cp2", "cp3"], {}, "control_plane_endpoint = '' (as cp sees it): the control-plane group holds 3 hosts"),
+    (["cp", "cp2", "cp3"], {"control_plane_endpoint": "k8s-api.lab.example:6443"}, None),
+    (["cp", "cp2", "cp3"], {"control_plane_endpoint": "k8s-api.lab.example"}, None),
+    (["cp", "cp2", "cp3"], {"control_plane_vip": "192.0.2.100", "control_plane_vip_interface": "eth0"}, None),
+    (["cp", "cp2", "cp3"], {"control_plane_vip": "192.0.2.100"}, "control_plane_vip_interface = '' (as cp sees it)"),
+    (["cp"], {"control_plane_vip": "k8s-api", "control_plane_vip_interface": "eth0"}, "control_plane_vip = 'k8s-api'"),
+    (["cp", "cp2"], {"control_plane_endpoint": "192.0.2.100:6443"}, None),
+])
+def test_ha_rules(hosts, cp, expected):
+    groups = dict(HA_GROUPS, kube_control_plane=hosts)
+    errors = _errors(cp=cp, groups=groups)
+    if expected is None:
+        assert errors == []
+    else:
+        assert len(errors) == 1 and errors[0].startswith(expected) and "Fix:" in errors[0], errors
+
+
+def test_ha_rules_of_a_role_alone_read_its_control_plane_group():
+    provided = {"control_plane": {"host": "cp", "vars": {"control_plane_group": "kube_control_plane"}}}
+    errors = input_errors(provided, SPECS, HA_GROUPS, {}, RELEASES, scope="role")
+    assert len(errors) == 1 and "the control-plane group holds 3 hosts (cp, cp2, cp3)" in errors[0]
+    provided["control_plane"]["vars"]["control_plane_endpoint"] = "k8s-api.lab.example:6443"
+    assert input_errors(provided, SPECS, HA_GROUPS, {}, RELEASES, scope="role") == []
+
+
+@pytest.mark.parametrize("count, warned", [(1, False), (2, True), (3, False), (4, True), (5, False)])
+def test_an_even_number_of_control_planes_is_only_warned_about(count, warned):
+    hosts = ["cp%d" % index for index in range(count)]
+    groups = dict(HA_GROUPS, kube_control_plane=hosts, k8s_cluster=hosts + ["w1"])
+    provided = {"control_plane": {"host": "cp0", "vars": {"control_plane_endpoint": "k8s-api:6443"}}}
+    assert input_errors(provided, SPECS, groups, NAMES, RELEASES) == []
+    warnings = input_warnings(provided, SPECS, groups, NAMES)
+    assert bool(warnings) == warned
+    if warned:
+        assert warnings[0].startswith("%d control planes" % count) and "tolerate the loss of %d" % ((count - 1) // 2) in warnings[0]
 
 
 def test_dual_stack_overlap_and_min_ttl():
