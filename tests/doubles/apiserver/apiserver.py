@@ -1681,18 +1681,57 @@ def join_node(kubeadm, token, body):
     with kubeadm.StateLock() as locked:
         if not [t for t in kubeadm.live_tokens(locked.data) if t["token"] == token and "authentication" in t["usages"]]:
             raise ApiError(401, "Unauthorized", "error execution phase kubelet-start: error uploading crisocket: Unauthorized")
-        if body.get("control_plane") and body.get("certificate_key") != locked.data.get("certificate_key"):
-            raise ApiError(401, "Unauthorized", "error execution phase control-plane-prepare/download-certs: error downloading "
-                           "certs: error decoding certs: cipher: message authentication failed")
+        if body.get("control_plane"):
+            control_plane_join_check(kubeadm, locked.data, body.get("certificate_key"))
         locked.data.setdefault("nodes", {})[body["node"]] = {
             "role": "control-plane" if body.get("control_plane") else "worker", "joined_at": kubeadm.rfc3339(kubeadm.now()),
             "address": body.get("address"), "token_id": token.split(".")[0]}
         locked.save()
         cluster = locked.data["cluster"]
     reply = {key: cluster[key] for key in ("cgroup_driver", "service_subnet", "dns_domain")}
+    if body.get("control_plane"):
+        reply["control_plane"] = control_plane_shared(kubeadm, cluster)
     if body.get("csr"):
         reply["certificate"] = sign_kubelet_csr(kubeadm, body["csr"], body["node"])
     return reply
+
+
+# kubeadm's checkIfReadyForAdditionalControlPlane, worded as `join --control-plane` prints it (its preflight phase).
+NOT_READY_FOR_CONTROL_PLANE = ("error execution phase preflight: \nOne or more conditions for hosting a new control plane "
+                               "instance is not satisfied.\n\n%s\n\nPlease ensure that:\n* The cluster has a stable "
+                               "controlPlaneEndpoint address.\n* The certificates that must be shared among control plane "
+                               "instances are provided.\n")
+
+
+def control_plane_join_check(kubeadm, state, key):
+    """What kubeadm refuses before a control plane joins: a cluster without controlPlaneEndpoint (preflight), no key
+    and no shared certificates of its own (the double imitates no copying of them by hand), then at download-certs a
+    kubeadm-certs Secret that expired (2 h) or was uploaded under another key."""
+    if not (state.get("cluster") or {}).get("control_plane_endpoint"):
+        raise ApiError(400, "BadRequest", NOT_READY_FOR_CONTROL_PLANE % "unable to add a new control plane instance to a "
+                       "cluster that doesn't have a stable controlPlaneEndpoint address")
+    if not key:
+        raise ApiError(400, "BadRequest", NOT_READY_FOR_CONTROL_PLANE % "failure loading certificate for CA: couldn't load "
+                       "the certificate file /etc/kubernetes/pki/ca.crt: open /etc/kubernetes/pki/ca.crt: no such file or directory")
+    expires = state.get("certificate_key_expires")
+    if not state.get("certificate_key") or (expires and expires <= kubeadm.rfc3339(kubeadm.now())):
+        raise ApiError(404, "NotFound", "error execution phase control-plane-prepare/download-certs: error downloading certs: "
+                       'error downloading the secret: Secret "kubeadm-certs" was not found in the "kube-system" Namespace. '
+                       "This Secret might have expired. Please, run `kubeadm init phase upload-certs --upload-certs` on a "
+                       "control plane to generate a new one")
+    if key != state.get("certificate_key"):
+        raise ApiError(401, "Unauthorized", "error execution phase control-plane-prepare/download-certs: error downloading "
+                       "certs: error decoding certs: cipher: message authentication failed")
+
+
+def control_plane_shared(kubeadm, cluster):
+    """The kubeadm-certs Secret's keys (decrypted: the key matched) and the cluster's configuration, for the joiner."""
+    pki = {}
+    for name in kubeadm.SHARED_CERTS:
+        if os.path.exists(os.path.join(kubeadm.PKI, name)):
+            with open(os.path.join(kubeadm.PKI, name)) as handle:
+                pki[name] = handle.read()
+    return {"settings": cluster, "pki": pki}
 
 
 def sign_kubelet_csr(kubeadm, csr_pem, node):

@@ -1,0 +1,123 @@
+"""`kubeadm join --control-plane` of the kubeadm TEST DOUBLE, against the API-server double of the first control plane.
+
+What kubeadm documents and the double follows: a further control plane joins only a cluster initialized with a
+controlPlaneEndpoint (kubeadm's checkIfReadyForAdditionalControlPlane, in its preflight phase), needs the key of
+the certificates `--upload-certs` stored (the kubeadm-certs Secret, deleted after 2 h; another key cannot decrypt
+them), and then holds the cluster's CA and service-account keys, its own API server certificate, admin.conf with
+the endpoint as server and the four static pods. Each refusal leaves the node as it was.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import subprocess
+
+import pytest
+
+from test_kubeadm_double import (  # noqa: F401 pylint: disable=unused-import
+    HAS_OPENSSL, cri_socket, fake_proc, free_port, load, openssl_spki_hash, run, start_apiserver, write_config,
+)
+
+
+def _cluster(tmp_path, cri, endpoint_setting):
+    """The first control plane (kubeadm init --upload-certs) and its API-server double; returns what a joiner needs."""
+    root = tmp_path / "root"
+    kubeadm = load("kubeadm", root, fake_proc(tmp_path))
+    extra = f"controlPlaneEndpoint: {endpoint_setting}\n" if endpoint_setting else ""
+    rc, out, err = run(kubeadm, "init", "--config", write_config(tmp_path / "k.yaml", cri, extra=extra), "--upload-certs")
+    assert rc == 0, err
+    key = out.split("[upload-certs] Using certificate key:\n", 1)[1].split("\n", 1)[0]
+    rc, out, _err = run(kubeadm, "token", "create", "--ttl", "2h")
+    token = out.strip()
+    return kubeadm, root, key, token, openssl_spki_hash(root / "etc/kubernetes/pki/ca.crt")
+
+
+def _joiner(tmp_path, name, root):
+    joiner_root = tmp_path / name
+    # A control plane's preflight: 2 CPUs, no port 6443/10257/10259/2379/2380 held (the fake procfs holds none).
+    joiner = load("kubeadm", joiner_root, fake_proc(tmp_path / (name + "-proc")))
+    (joiner_root / "run/containerd").mkdir(parents=True)
+    os.symlink(root / "run/containerd/containerd.sock", joiner_root / "run/containerd/containerd.sock")
+    return joiner, joiner_root
+
+
+def _state(root):
+    return json.loads((root / "etc/kubernetes/kubelab-double-state.json").read_text())
+
+
+@pytest.mark.skipif(not HAS_OPENSSL, reason="openssl is needed for the cluster's PKI")
+def test_a_control_plane_joins_with_the_certificate_key_through_the_endpoint(tmp_path, cri_socket):
+    port = free_port()
+    endpoint = f"127.0.0.1:{port}"
+    _kubeadm, root, key, token, ca_hash = _cluster(tmp_path, cri_socket, endpoint)
+    server = start_apiserver(port, dict(os.environ, KUBELAB_DOUBLE_ROOT=str(root)))
+    try:
+        joiner, joiner_root = _joiner(tmp_path, "cp2", root)
+        os.environ["KUBELAB_DOUBLE_ROOT"] = str(joiner_root)
+        base = ["join", endpoint, "--token", token, "--discovery-token-ca-cert-hash", ca_hash, "--node-name", "cp2",
+                "--cri-socket", cri_socket, "--control-plane"]
+        # Refused without a key (no shared certificates on the node) and with another key, touching nothing.
+        rc, _out, err = run(joiner, *base)
+        assert rc == 1 and "One or more conditions for hosting a new control plane instance is not satisfied" in err, err
+        rc, _out, err = run(joiner, *base, "--certificate-key", "0" * 64)
+        assert rc == 1 and "cipher: message authentication failed" in err, err
+        assert not (joiner_root / "etc/kubernetes/pki/ca.key").exists()
+        assert "cp2" not in _state(root)["nodes"]
+
+        rc, out, err = run(joiner, *base, "--certificate-key", key)
+        assert rc == 0, err
+        assert "This node has joined the cluster and a new control plane instance was created:" in out
+        pki = joiner_root / "etc/kubernetes/pki"
+        for name in ("ca.crt", "ca.key", "sa.key", "sa.pub"):
+            assert (pki / name).read_bytes() == (root / "etc/kubernetes/pki" / name).read_bytes(), name
+        # Its own serving certificate, signed by the shared CA, valid for the endpoint's address.
+        verified = subprocess.run(["openssl", "verify", "-CAfile", str(pki / "ca.crt"), str(pki / "apiserver.crt")],
+                                  capture_output=True, text=True, check=False)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert (pki / "apiserver.crt").read_bytes() != (root / "etc/kubernetes/pki/apiserver.crt").read_bytes()
+        assert f"server: https://{endpoint}" in (joiner_root / "etc/kubernetes/admin.conf").read_text()
+        assert not (joiner_root / "etc/kubernetes/super-admin.conf").exists()
+        for component in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"):
+            assert (joiner_root / f"etc/kubernetes/manifests/{component}.yaml").exists(), component
+        assert _state(root)["nodes"]["cp2"]["role"] == "control-plane"
+        # The key is nowhere in what the join wrote.
+        for path in joiner_root.rglob("*"):
+            if path.is_file():
+                assert key.encode() not in path.read_bytes(), path
+
+        # Two hours after the upload, kubeadm has deleted the Secret: the key no longer helps.
+        os.environ["KUBELAB_DOUBLE_ROOT"] = str(root)
+        with _kubeadm.StateLock() as locked:
+            locked.data["certificate_key_expires"] = (datetime.datetime.now(datetime.timezone.utc)
+                                                      - datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            locked.save()
+        joiner3, joiner3_root = _joiner(tmp_path, "cp3", root)
+        os.environ["KUBELAB_DOUBLE_ROOT"] = str(joiner3_root)
+        rc, _out, err = run(joiner3, *base[:7], "cp3", *base[8:], "--certificate-key", key)
+        assert rc == 1 and 'Secret "kubeadm-certs" was not found' in err and "might have expired" in err, err
+        assert "cp3" not in _state(root)["nodes"]
+    finally:
+        server.kill()
+        server.wait()
+
+
+@pytest.mark.skipif(not HAS_OPENSSL, reason="openssl is needed for the cluster's PKI")
+def test_no_control_plane_joins_a_cluster_without_a_control_plane_endpoint(tmp_path, cri_socket):
+    _kubeadm, root, key, token, ca_hash = _cluster(tmp_path, cri_socket, "")
+    port = free_port()
+    server = start_apiserver(port, dict(os.environ, KUBELAB_DOUBLE_ROOT=str(root)))
+    try:
+        joiner, joiner_root = _joiner(tmp_path, "cp2", root)
+        os.environ["KUBELAB_DOUBLE_ROOT"] = str(joiner_root)
+        rc, _out, err = run(joiner, "join", f"127.0.0.1:{port}", "--token", token, "--discovery-token-ca-cert-hash", ca_hash,
+                            "--node-name", "cp2", "--cri-socket", cri_socket, "--control-plane", "--certificate-key", key)
+        assert rc == 1
+        assert ("unable to add a new control plane instance to a cluster that doesn't have a stable controlPlaneEndpoint "
+                "address") in err
+        assert not (joiner_root / "etc/kubernetes/pki/ca.key").exists()
+        assert "cp2" not in _state(root)["nodes"]
+    finally:
+        server.kill()
+        server.wait()
