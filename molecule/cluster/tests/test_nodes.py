@@ -85,7 +85,8 @@ def test_adding_a_worker_to_the_inventory_joins_it_alone(added):
     assert {name: _started(name) for name in NODES} == before, "a service was restarted on a node already in the cluster"
     if not REAL_BINARIES:
         assert {name: _count(node(name), "join") for name in WORKERS} == joins, "a worker already joined joined again"
-        assert _count(node(CONTROL_PLANE), "token-create") == tokens + 1, "one token for the run"
+        # At most one token for the run: a live one with time left (kubeadm init's) is used, not another made.
+        assert _count(node(CONTROL_PLANE), "token-create") <= tokens + 1
     rc, report, output = run_playbook("site.yml", "-i", added)
     assert rc == 0, output
     assert changed_total(report) == 0, output
