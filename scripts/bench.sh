@@ -74,8 +74,9 @@ start_nodes() {
       -v /sys/fs/cgroup:/sys/fs/cgroup:rw -v /var/lib/containerd --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
       "$image" /bin/bash -c "mount -o remount,rw /proc/sys && exec /lib/systemd/systemd" >/dev/null
   done
+  # Bounded: a node whose systemd cannot start (the host out of inotify instances) must not hang the bench.
   for n in "$@"; do
-    docker exec "$n" systemctl is-system-running --wait >/dev/null 2>&1 || true
+    timeout 300 docker exec "$n" systemctl is-system-running --wait >/dev/null 2>&1 || true
   done
 }
 
