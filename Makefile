@@ -97,8 +97,9 @@ build: ## Build the collection tarball
 	$(BIN)/ansible-galaxy collection build --force --output-path build/
 
 BENCH_ARCHIVE_MB ?= 0
-bench: docker node-image ## Benchmark the 3-node lab: site.yml cold/rerun vs the walkthrough's shell commands
-	KUBELAB_BENCH_ARCHIVE_MB=$(BENCH_ARCHIVE_MB) scripts/bench.sh
+BENCH_WORKERS ?= 2
+bench: docker node-image ## Benchmark the lab (BENCH_WORKERS=N): site.yml cold/rerun/add one worker vs the walkthrough's shell commands
+	KUBELAB_BENCH_ARCHIVE_MB=$(BENCH_ARCHIVE_MB) KUBELAB_BENCH_WORKERS=$(BENCH_WORKERS) scripts/bench.sh
 
 # The local lab (playbooks/local_lab.yml): three node containers built by site.yml. Offline (the test repository,
 # whose kubeadm, kubelet and kubectl are TEST DOUBLES) unless this machine reaches pkgs.k8s.io; LAB_OFFLINE=true|false decides.

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Benchmark of the 3-node lab (one control plane, two workers) on Docker node containers.
+# Benchmark of the lab (one control plane, KUBELAB_BENCH_WORKERS workers, 2 by default) on Docker
+# node containers.
 #
 #   ours : playbooks/site.yml on fresh nodes (cold), then again (rerun: wall time, changed
 #          count, and a check that nothing changed behind the report: no new token, no
-#          service restarted);
+#          service restarted); then one fresh worker added to the inventory and site.yml
+#          run again (add one worker: wall time, changed count per host, and a check that
+#          the nodes already there were not touched: no service restarted on them); then
+#          another fresh worker with `site.yml --limit` that worker alone (the other nodes
+#          are not contacted; the worker role reads the control plane by delegation);
 #   floor: the walkthrough's steps typed as a plain shell script on fresh nodes of the same
 #          lab (apt install containerd + kube packages from the same local repository,
 #          swapoff, modprobe/sysctl, kubeadm init, kubeadm join with the printed command).
@@ -11,13 +16,15 @@
 # Both use the same offline package repository (tests/repo/test-ground.sh) and, unless
 # KUBELAB_TEST_KUBE_BIN_DIR names real binaries, the kubeadm/kubectl/kubelet TEST DOUBLES.
 # Usage: scripts/bench.sh            (make bench)
+#        KUBELAB_BENCH_WORKERS=10 scripts/bench.sh     (make bench BENCH_WORKERS=10)
+#        KUBELAB_BENCH_FLOOR=0 scripts/bench.sh         (ours only, without the floor)
 #        KUBELAB_BENCH_ARCHIVE_MB=300 scripts/bench.sh   (make bench BENCH_ARCHIVE_MB=300)
 #   With an archive size, both sides also side-load a generated image archive of that many MB
 #   (tests/repo/make-test-image.py): ours through container_runtime_image_archives, the floor
 #   with docker cp + ctr import on each node, as a user would copy and import it by hand.
 # Per-phase times (each play, and the slowest tasks) of the cold run and the rerun follow the table.
-# Containers: bench-cp1, bench-w1, bench-w2, pkgrepo-bench on network kubelab-bench-net;
-# removed at the end (KUBELAB_BENCH_KEEP=1 keeps the last lab).
+# Containers: bench-cp1, bench-w1 .. bench-wN (and bench-wN+1, bench-wN+2, the added workers), pkgrepo-bench on
+# network kubelab-bench-net; removed at the end (KUBELAB_BENCH_KEEP=1 keeps the last lab).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,7 +32,13 @@ cd "$root"
 export PATH="$root/.venv/bin:$PATH" ANSIBLE_CONFIG="$root/ansible.cfg"
 image="${KUBELAB_NODE_IMAGE:-$(scripts/build-node-image.sh --print-name)}"
 net=kubelab-bench-net
-nodes=(bench-cp1 bench-w1 bench-w2)
+workers_count="${KUBELAB_BENCH_WORKERS:-2}"
+[[ "$workers_count" =~ ^[1-9][0-9]*$ ]] || { echo "bench: KUBELAB_BENCH_WORKERS must be a number of workers >= 1" >&2; exit 2; }
+workers=()
+for i in $(seq 1 "$workers_count"); do workers+=("bench-w$i"); done
+added="bench-w$((workers_count + 1))"
+limited="bench-w$((workers_count + 2))"
+nodes=(bench-cp1 "${workers[@]}")
 repo=pkgrepo-bench
 ground="$root/build/test-ground-bench"
 work="$root/build/bench"
@@ -41,7 +54,7 @@ now() { date +%s.%N; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$2"; }
 
 teardown() {
-  docker rm -f "${nodes[@]}" "$repo" >/dev/null 2>&1 || true
+  docker rm -f "${nodes[@]}" "$added" "$limited" "$repo" >/dev/null 2>&1 || true
   docker network rm "$net" >/dev/null 2>&1 || true
 }
 
@@ -53,24 +66,34 @@ for cap in AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND CHOWN DAC_OVERRIDE
   caps+=(--cap-add "$cap")
 done
 
-# start_lab: fresh node containers (same settings as the Molecule scenarios) and the repository.
-start_lab() {
-  teardown
-  docker network create "$net" >/dev/null
-  docker run -d --name "$repo" --network "$net" -v "$ground/repo:/srv/repo:ro" "$image" \
-    python3 -m http.server 8080 --directory /srv/repo >/dev/null
-  for n in "${nodes[@]}"; do
+# start_nodes NAME...: fresh node containers (same settings as the Molecule scenarios), booted.
+start_nodes() {
+  for n in "$@"; do
     docker run -d --name "$n" --hostname "$n" --network "$net" --cap-drop ALL "${caps[@]}" \
       --security-opt seccomp=unconfined --security-opt apparmor=unconfined --cgroupns host \
       -v /sys/fs/cgroup:/sys/fs/cgroup:rw -v /var/lib/containerd --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
       "$image" /bin/bash -c "mount -o remount,rw /proc/sys && exec /lib/systemd/systemd" >/dev/null
   done
-  for n in "${nodes[@]}"; do
-    docker exec "$n" systemctl is-system-running --wait >/dev/null 2>&1 || true
+  # Bounded: a node whose systemd cannot start (the host out of inotify instances) must not hang the bench.
+  for n in "$@"; do
+    timeout 300 docker exec "$n" systemctl is-system-running --wait >/dev/null 2>&1 || true
   done
 }
 
-cat > "$work/inventory.yml" <<EOF
+# start_lab: the repository and fresh nodes.
+start_lab() {
+  teardown
+  docker network create "$net" >/dev/null
+  docker run -d --name "$repo" --network "$net" -v "$ground/repo:/srv/repo:ro" "$image" \
+    python3 -m http.server 8080 --directory /srv/repo >/dev/null
+  start_nodes "${nodes[@]}"
+}
+
+# write_inventory FILE WORKER...: the lab's inventory with these workers.
+write_inventory() {
+  local file="$1"; shift
+  {
+    cat <<EOF
 ---
 all:
   vars:
@@ -84,8 +107,9 @@ all:
             bench-cp1:
         kube_workers:
           hosts:
-            bench-w1:
-            bench-w2:
+EOF
+    for w in "$@"; do printf '            %s:\n' "$w"; done
+    cat <<EOF
       vars:
         kube_packages_version: "1.36"
         kube_packages_repo_url: "http://$repo:8080/core:/stable:/v1.36/deb/"
@@ -97,10 +121,17 @@ all:
         worker_allow_cgroup_v1: true
         container_runtime_image_archives: [${archive:+"$archive"}]
 EOF
+  } > "$file"
+}
+write_inventory "$work/inventory.yml" "${workers[@]}"
+write_inventory "$work/inventory-added.yml" "${workers[@]}" "$added"
+write_inventory "$work/inventory-limited.yml" "${workers[@]}" "$added" "$limited"
 
-# playbook LOG: site.yml against the bench lab, JSON report in LOG.
+# playbook LOG [INVENTORY [ARG...]]: site.yml against the bench lab, JSON report in LOG.
 playbook() {
-  ANSIBLE_STDOUT_CALLBACK=ansible.posix.json ansible-playbook -i "$work/inventory.yml" playbooks/site.yml > "$1"
+  local log="$1" inventory="${2:-$work/inventory.yml}"
+  shift $(($# < 2 ? $# : 2))
+  ANSIBLE_STDOUT_CALLBACK=ansible.posix.json ansible-playbook -i "$inventory" "$@" playbooks/site.yml > "$log"
 }
 
 # summary LOG: "changed=N tasks=host:N,..." from a JSON report.
@@ -114,6 +145,16 @@ changed = sum(s["changed"] for s in stats.values())
 tasks = ",".join(f"{h}:{s['ok'] + s['failures'] + s['skipped']}" for h, s in sorted(stats.items()))
 failed = sum(s["failures"] + s["unreachable"] for s in stats.values())
 print(f"changed={changed} tasks={tasks} failed={failed}")
+PY
+}
+
+# changed_hosts LOG: the hosts with a changed task in a JSON report ("none" if no host).
+changed_hosts() {
+  python3 - "$1" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+report = json.loads(text[text.index("{"):])
+print(",".join(sorted(h for h, s in report["stats"].items() if s["changed"])) or "none")
 PY
 }
 
@@ -137,9 +178,10 @@ for took, name in sorted(tasks, reverse=True)[:5]:
 PY
 }
 
-# fingerprint: token events and service start times that must not move on a rerun.
+# fingerprint [services]: token events and service start times that must not move on a rerun; with
+# "services", the start times only (adding a worker mints one token, and must restart nothing already there).
 fingerprint() {
-  docker exec bench-cp1 sh -c 'grep -c "\"token-create\"" /var/log/kubelab-doubles/kubeadm.log 2>/dev/null || echo 0'
+  [ "${1:-}" = services ] || docker exec bench-cp1 sh -c 'grep -c "\"token-create\"" /var/log/kubelab-doubles/kubeadm.log 2>/dev/null || echo 0'
   for n in "${nodes[@]}"; do
     docker exec "$n" systemctl show -p ActiveEnterTimestampMonotonic containerd kubelet kubelab-double-apiserver 2>/dev/null
   done
@@ -162,6 +204,25 @@ rerun=$(elapsed "$t0" "$t1"); rerun_summary=$(summary "$work/rerun.json")
 after=$(fingerprint)
 if [ "$before" = "$after" ]; then behind="none (no token minted, no service restarted)"; else behind="CHANGED"; fi
 
+echo "bench: ours, add one fresh worker ($added) to the inventory and run site.yml"
+start_nodes "$added"
+before=$(fingerprint services)
+t0=$(now); playbook "$work/add.json" "$work/inventory-added.yml" || { summary "$work/add.json"; echo "bench: adding $added failed" >&2; exit 1; }
+t1=$(now)
+add=$(elapsed "$t0" "$t1"); add_summary=$(summary "$work/add.json"); add_changed=$(changed_hosts "$work/add.json")
+after=$(fingerprint services)
+if [ "$before" = "$after" ]; then add_behind="none"; else add_behind="CHANGED"; fi
+joined=$(docker exec bench-cp1 kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o name | grep -c "^node/$added\$" || true)
+
+echo "bench: ours, add another fresh worker ($limited) with site.yml --limit $limited"
+start_nodes "$limited"
+t0=$(now); playbook "$work/limit.json" "$work/inventory-limited.yml" --limit "$limited" \
+  || { summary "$work/limit.json"; echo "bench: adding $limited failed" >&2; exit 1; }
+t1=$(now)
+limit=$(elapsed "$t0" "$t1"); limit_summary=$(summary "$work/limit.json")
+limit_joined=$(docker exec bench-cp1 kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o name | grep -c "^node/$limited\$" || true)
+
+if [ "${KUBELAB_BENCH_FLOOR:-1}" = 1 ]; then
 echo "bench: floor, the walkthrough's commands as a shell script on fresh nodes"
 start_lab
 node_steps='set -euo pipefail
@@ -211,22 +272,35 @@ fi
 join="$(sed -n '/^kubeadm join/,$p' "$work/floor-init.log" | tr -d '\\\n\t') $skip"
 [ -n "$join" ] || { echo "bench: no join command in the floor's init output" >&2; exit 1; }
 pids=()
-for n in bench-w1 bench-w2; do docker exec "$n" bash -c "$join" > "$work/floor-join-$n.log" 2>&1 & pids+=($!); done
+for n in "${workers[@]}"; do docker exec "$n" bash -c "$join" > "$work/floor-join-$n.log" 2>&1 & pids+=($!); done
 for pid in "${pids[@]}"; do wait "$pid"; done
 t1=$(now)
 floor=$(elapsed "$t0" "$t1")
 ratio=$(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$cold" "$floor")
 over=$(python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2]):.1f}')" "$cold" "$floor")
+fi
 
-printf '\n| measure (3-node lab, %s, image archive: %s) | value |\n| --- | --- |\n' "$(nproc) CPUs" \
+printf '\n| measure (1 control plane + %s workers, %s, load average at the end %s, image archive: %s) | value |\n| --- | --- |\n' \
+  "$workers_count" "$(nproc) CPUs" "$(cut -d' ' -f1-3 /proc/loadavg)" \
   "$([ -n "$archive" ] && echo "${archive_mb} MB" || echo none)"
 printf '| cold converge, playbooks/site.yml on fresh nodes | %s s |\n' "$cold"
 printf '| cold run | %s |\n' "$cold_summary"
 printf '| rerun wall time | %s s (target <= 10 s) |\n' "$rerun"
 printf '| rerun | %s (target changed=0) |\n' "$rerun_summary"
 printf '| changed behind the report on rerun | %s |\n' "$behind"
-printf '| floor: the walkthrough commands as a shell script | %s s |\n' "$floor"
-printf '| ratio cold / floor | %s (target <= 1.10) |\n' "$ratio"
-printf '| cold minus floor (what the automation adds, in seconds) | %s s |\n' "$over"
+printf '| add one worker: site.yml with %s added to the inventory | %s s |\n' "$added" "$add"
+printf '| add one worker | %s; hosts changed: %s (target: %s alone); %s in the cluster: %s |\n' "$add_summary" "$add_changed" \
+  "$added" "$added" "$([ "$joined" = 1 ] && echo yes || echo NO)"
+printf '| services restarted on the nodes already there when adding one | %s |\n' "$add_behind"
+printf '| add one worker with --limit: site.yml --limit %s | %s s |\n' "$limited" "$limit"
+printf '| add one worker with --limit | %s; %s in the cluster: %s |\n' "$limit_summary" "$limited" \
+  "$([ "$limit_joined" = 1 ] && echo yes || echo NO)"
+if [ "${KUBELAB_BENCH_FLOOR:-1}" = 1 ]; then
+  printf '| floor: the walkthrough commands as a shell script | %s s |\n' "$floor"
+  printf '| ratio cold / floor | %s (target <= 1.10) |\n' "$ratio"
+  printf '| cold minus floor (what the automation adds, in seconds) | %s s |\n' "$over"
+fi
 printf '\nper phase, cold run:\n'; phases "$work/cold.json"
 printf 'per phase, rerun:\n'; phases "$work/rerun.json"
+printf 'per phase, add one worker:\n'; phases "$work/add.json"
+printf 'per phase, add one worker with --limit:\n'; phases "$work/limit.json"

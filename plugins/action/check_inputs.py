@@ -42,6 +42,7 @@ ARGUMENT_SPEC = {
     "role": {"type": "str"},
     "roles": {"type": "list", "elements": "dict"},
     "groups": {"type": "dict", "default": {}},
+    "node": {"type": "str"},
 }
 
 
@@ -172,7 +173,8 @@ class ActionModule(ActionBase):
                    for role in provided if not provided[role].get("given_only")]
         # The rules see plain values; the spec check above saw them as ansible's own role validation does.
         provided = {role: dict(entry, vars=plain(entry["vars"])) for role, entry in provided.items()}
-        errors = masked(input_errors(provided, specs, groups, group_names, supported_minors(), results, scope=scope),
+        errors = masked(input_errors(provided, specs, groups, group_names, supported_minors(), results, scope=scope,
+                                     node=args["node"]),
                         specs, provided)
         settings = effective_settings(provided, specs)
         warnings = masked(input_warnings(provided, specs, groups, group_names, scope=scope), specs, provided)

@@ -300,6 +300,30 @@ def _group_rules(out, groups, group_names):
                         "make the group a child of %r in the inventory" % group_names["cluster"])
 
 
+def _node_rules(out, node, groups, group_names):
+    """The node a playbook acts on alone (remove_node.yml's ``node``): a host of the cluster group, not the last control plane.
+
+    Whether the node is in the Kubernetes cluster is not an input rule: the playbook reads it, and a node already gone
+    is its rerun (nothing to do), not an error.
+    """
+    cluster = groups.get(group_names.get("cluster")) or []
+    control = groups.get(group_names.get("control_plane")) or []
+    if not isinstance(node, str) or not node:
+        out.add(None, "node", node, "no node is named", "the inventory name of a host of the cluster group %r (%s)"
+                % (group_names.get("cluster"), ", ".join(cluster)), "pass -e node=NAME")
+    elif node not in cluster:
+        where = ("it is in the inventory but not in the cluster group %r" % group_names.get("cluster")
+                 if node in (groups.get("all") or []) else "there is no such host in the inventory")
+        out.add(None, "node", node, where, "a host of the cluster group (%s)" % ", ".join(cluster),
+                "name the node as the inventory does; to remove a node the inventory no longer holds, add it back to the "
+                "cluster group first (the playbook resets it), or, for a machine that is gone, run "
+                "`kubectl delete node NAME` yourself")
+    elif node in control and len(control) < 2:
+        out.add(None, "node", node, "it is the last control plane of %r: removing it would end the cluster"
+                % group_names.get("control_plane"), "a worker, or a control plane while another one remains",
+                "to tear the whole cluster down, run playbooks/reset.yml -e kubelab_reset_confirm=true")
+
+
 # A role's own inventory-group variables (checked when the role runs alone; the playbooks pass their
 # kubelab_*_group instead) and whether the group needs a host.
 ROLE_GROUPS = (
@@ -568,7 +592,7 @@ def effective_settings(provided, specs):
     return settings
 
 
-def input_errors(provided, specs, groups, group_names, releases, spec_results=(), scope="play"):
+def input_errors(provided, specs, groups, group_names, releases, spec_results=(), scope="play", node=None):
     """Every problem of the inputs, one line each (an empty list when all is well).
 
     ``provided``: role -> ``{"host": <the host whose variables these are>, "vars": {name: value}}``.
@@ -578,6 +602,7 @@ def input_errors(provided, specs, groups, group_names, releases, spec_results=()
     ``spec_results``: ``{"role", "host", "errors"}`` from the argument spec validation, reported first.
     ``scope``: ``play`` (the playbooks' inventory groups in ``group_names``) or ``role`` (a role run
     alone: its own group variables name the groups).
+    ``node``: the one node a playbook acts on (remove_node.yml), ``None`` when it acts on groups.
     """
     hosts = {role: entry.get("host") for role, entry in provided.items()}
     out = _Collector(hosts)
@@ -590,6 +615,8 @@ def input_errors(provided, specs, groups, group_names, releases, spec_results=()
     _text_for_list_rules(out, provided, specs)
     settings = effective_settings(provided, specs)
     _group_rules(out, groups, group_names)
+    if node is not None:
+        _node_rules(out, node, groups, group_names)
     if scope == "role":
         _role_group_rules(out, settings, groups)
     _url_rules(out, settings)

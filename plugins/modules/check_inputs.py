@@ -46,6 +46,13 @@ options:
         must exist and hold hosts.
     type: dict
     default: {}
+  node:
+    description:
+      - The one node a playbook acts on (C(playbooks/remove_node.yml)'s C(node)), by its inventory name. It must be a host
+        of the C(cluster) group of O(groups), and not the only host of its C(control_plane) group (the last control plane).
+      - Omitted by the playbooks that act on whole groups.
+    type: str
+    version_added: 0.3.0
 notes:
   - A variable whose value cannot be templated before the run (it names a fact no play has set yet) is not checked.
 """

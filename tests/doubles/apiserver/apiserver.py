@@ -1623,6 +1623,10 @@ def sync_nodes(kubeadm, cluster):
             new["status"]["conditions"] = old["status"]["conditions"]
         for key in set(old["status"]) - set(new["status"]):
             new["status"][key] = old["status"][key]
+        # A cordon (kubectl cordon/drain) stays, with the taint the node lifecycle controller gives it.
+        if old["spec"].get("unschedulable"):
+            new["spec"]["unschedulable"] = True
+            new["spec"]["taints"] = new["spec"].get("taints", []) + [{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}]
         cluster.put(BY_KIND["Node"], new)
     for node in cluster.items("nodes"):
         if node["metadata"]["name"] not in state.get("nodes", {}):
@@ -1778,6 +1782,22 @@ def node_status(kubeadm, cluster, name, user, admin, body):
         return cluster.put(BY_KIND["Node"], node)
 
 
+def delete_node(kubeadm, cluster, name):
+    """DELETE /api/v1/nodes/NAME by an admin (kubectl delete node): the Node goes, and with it the kubeadm double's record
+    of the node, which the store's Nodes follow. A real kubelet still running on the node registers it again; the kubelet
+    double does not imitate that (remove_node.yml resets the node before deleting it, as kubeadm's docs order it)."""
+    with kubeadm.StateLock() as locked:
+        if name not in (locked.data.get("nodes") or {}):
+            raise not_found(BY_KIND["Node"], name)
+        del locked.data["nodes"][name]
+        locked.save()
+    with cluster.lock:
+        node = cluster.stored("nodes", "", name)
+        sync_nodes(kubeadm, cluster)
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+            "details": status_details(BY_KIND["Node"], name, uid=(node or {}).get("metadata", {}).get("uid"))}
+
+
 def node_route(handler, method, path, raw):
     """The node API's own paths; None for the application API (served to the cluster's admins)."""
     kubeadm, cluster = handler.server.kubeadm, handler.server.cluster
@@ -1803,7 +1823,11 @@ def node_route(handler, method, path, raw):
     found = re.match(r"^/api/v1/nodes/([^/]+)/status$", path)
     if method == "PATCH" and found:
         return node_status(kubeadm, cluster, found.group(1), user, cluster_admin(kubeadm, state, groups), json.loads(raw or b"{}"))
-    if not cluster_admin(kubeadm, state, groups):
+    admin = cluster_admin(kubeadm, state, groups)
+    found = re.match(r"^/api/v1/nodes/([^/]+)$", path)
+    if method == "DELETE" and found and admin:
+        return delete_node(kubeadm, cluster, found.group(1))
+    if not admin:
         raise ApiError(403, "Forbidden", 'forbidden: User "%s" cannot %s path "%s": the API-server test double serves the '
                        "application API to the cluster's admins only" % (user, method.lower(), path), {})
     return None

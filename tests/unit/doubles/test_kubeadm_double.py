@@ -354,6 +354,33 @@ def test_node_api_serves_the_application_api_on_the_registered_nodes(tmp_path, c
         # One store: the node list the kubectl double reads is the scheduler's, with the kubelet's report.
         nodes = client_call(endpoint, None, "GET", "/api/v1/nodes")[1]["items"]
         assert [n["metadata"]["name"] for n in nodes] == ["cp1"] and nodes[0]["status"]["images"]
+
+        # kubectl drain (test double, admin.conf's client certificate): cordons, refuses what kubectl refuses,
+        # deletes the node's pods and waits for them; kubectl delete node removes the node and its registration.
+        kubectl = load("kubectl", root, fake_proc(tmp_path))
+        admin = tmp_path / "admin.conf"
+        admin.write_text((k8s / "admin.conf").read_text().replace("127.0.0.1:6443", endpoint))
+        evicted = pod["metadata"]["name"]
+        rc, out, err = run(kubectl, "--kubeconfig", str(admin), "drain", "cp1", "--grace-period=1", "--timeout=20s")
+        assert rc == 0 and out.splitlines() == ["node/cp1 cordoned", f"evicting pod default/{evicted}", f"pod/{evicted} evicted",
+                                                "node/cp1 drained"], (out, err)
+        (node,) = client_call(endpoint, None, "GET", "/api/v1/nodes")[1]["items"]
+        assert node["spec"]["unschedulable"] is True
+        assert {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"} in node["spec"]["taints"]
+        assert evicted not in [p["metadata"]["name"] for p in pods()]
+        bare = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bare"},
+                "spec": {"nodeName": "cp1", "containers": [{"name": "c", "image": "web-app:1.0"}]}}
+        assert client_call(endpoint, k8s / "admin.conf", "POST", "/api/v1/namespaces/default/pods", bare)[0] == 201
+        rc, out, err = run(kubectl, "--kubeconfig", str(admin), "drain", "cp1")
+        assert rc == 1 and out.startswith("node/cp1 already cordoned"), out
+        assert "cannot delete Pods that declare no controller (use --force to override): default/bare" in err, err
+        rc, out, err = run(kubectl, "--kubeconfig", str(admin), "delete", "node", "cp1")
+        assert (rc, out) == (0, 'node "cp1" deleted\n'), err
+        assert client_call(endpoint, None, "GET", "/api/v1/nodes")[1]["items"] == []
+        assert "cp1" not in json.loads((k8s / "kubelab-double-state.json").read_text()).get("nodes", {})
+        assert run(kubectl, "--kubeconfig", str(admin), "delete", "node", "cp1") == (
+            1, "", 'Error from server (NotFound): nodes "cp1" not found\n')
+        assert run(kubectl, "--kubeconfig", str(admin), "delete", "node", "cp1", "--ignore-not-found") == (0, "", "")
     finally:
         server.kill()
         server.wait()

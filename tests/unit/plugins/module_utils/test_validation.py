@@ -163,6 +163,26 @@ def test_an_even_number_of_control_planes_is_only_warned_about(count, warned):
         assert warnings[0].startswith("%d control planes" % count) and "tolerate the loss of %d" % ((count - 1) // 2) in warnings[0]
 
 
+@pytest.mark.parametrize("node, groups, expected", [
+    ("", {}, "no node is named"),
+    ("w9", {}, "there is no such host in the inventory"),
+    ("repo", {"all": ["cp", "w1", "repo"], "pkgrepo": ["repo"]}, "in the inventory but not in the cluster group 'k8s_cluster'"),
+    ("cp", {}, "the last control plane of 'kube_control_plane'"),
+])
+def test_node_rules_refuse_with_the_fix(node, groups, expected):
+    errors = input_errors({}, {}, dict(GROUPS, **groups), NAMES, RELEASES, node=node)
+    assert len(errors) == 1 and expected in errors[0] and "Fix:" in errors[0], errors
+
+
+def test_node_rules_pass_a_worker_and_a_control_plane_that_is_not_the_last():
+    assert input_errors({}, {}, GROUPS, NAMES, RELEASES, node="w1") == []
+    # With a second control plane the first may go (the HA rules judge the endpoint, separately).
+    groups = dict(GROUPS, kube_control_plane=["cp", "cp2"], k8s_cluster=["cp", "cp2", "w1"])
+    assert not [e for e in input_errors({}, {}, groups, NAMES, RELEASES, node="cp") if e.startswith("node =")]
+    # Playbooks acting on groups name no node: no node rule.
+    assert input_errors({}, {}, GROUPS, NAMES, RELEASES) == []
+
+
 def test_dual_stack_overlap_and_min_ttl():
     errors = _errors(cp={"control_plane_pod_subnet": "10.244.0.0/16,fd00::/56",
                          "control_plane_service_subnet": "10.96.0.0/12,fd00::/108"},
