@@ -999,6 +999,10 @@ SSH_KEY_RE = re.compile(r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|
                         r"[A-Za-z0-9+/]+={0,3}( .*)?$")
 # The collection's tag on every VM it creates: playbooks/lab_destroy.yml removes only VMs that carry it.
 PROXMOX_VM_TAG = "kubelab"
+# A Proxmox VE storage id (pve-storage-id) and an LXC template volume on such a storage (<storage>:vztmpl/<file>, as
+# pveam download stores it): the templates pct create unpacks are tar archives (.tar.gz, .tar.xz, .tar.zst, .tgz).
+PROXMOX_STORAGE_RE = re.compile(r"^[a-z][a-z0-9._-]*[a-z0-9]$", re.IGNORECASE)
+PROXMOX_OSTEMPLATE_RE = re.compile(r"^([a-z][a-z0-9._-]*[a-z0-9]):vztmpl/[^/\s]+\.(tar\.(gz|xz|zst)|tgz)$", re.IGNORECASE)
 
 
 def _ipconfig_problem(value):
@@ -1052,8 +1056,12 @@ def _proxmox_vm_rules(out, values, host, control_plane_hosts):
     if vmid is not None and (isinstance(vmid, bool) or not isinstance(vmid, int) or not (vmid == 0 or low <= vmid <= high)):
         out.add(role, "proxmox_vm_id", vmid, "is outside the VM ids of Proxmox VE",
                 "0 (the next free id) or %d to %d" % (low, high), "e.g. proxmox_vm_id: 0")
+    lxc = values.get("proxmox_vm_guest") == "lxc"
+    # A container is made from proxmox_vm_lxc_ostemplate, a VM cloned from proxmox_vm_template: each needs only its own.
     for key in ("proxmox_vm_node", "proxmox_vm_template", "proxmox_vm_api_host", "proxmox_vm_api_user",
                 "proxmox_vm_api_token_id", "proxmox_vm_api_token_secret"):
+        if key == "proxmox_vm_template" and lxc:
+            continue
         if key in values and values[key] in ("", None):
             variable = {"proxmox_vm_api_host": "PROXMOX_HOST", "proxmox_vm_api_user": "PROXMOX_USER",
                         "proxmox_vm_api_token_id": "PROXMOX_TOKEN_ID", "proxmox_vm_api_token_secret": "PROXMOX_TOKEN_SECRET"}.get(key)
@@ -1096,7 +1104,8 @@ def _proxmox_vm_rules(out, values, host, control_plane_hosts):
     keys = values.get("proxmox_vm_ssh_keys")
     if isinstance(keys, list):
         if not keys:
-            out.add(role, "proxmox_vm_ssh_keys", keys, "is empty: cloud-init would let nobody log in, and the run continues over SSH",
+            out.add(role, "proxmox_vm_ssh_keys", keys, "is empty: %s would let nobody log in, and the run continues over SSH"
+                    % ("pct (root's authorized_keys)" if lxc else "cloud-init"),
                     "public keys (ssh-ed25519 AAAA... comment)", "list the lines of your ~/.ssh/id_ed25519.pub")
         bad = [key for key in keys if not (isinstance(key, str) and SSH_KEY_RE.match(key.strip()))]
         if bad:
@@ -1105,6 +1114,24 @@ def _proxmox_vm_rules(out, values, host, control_plane_hosts):
     port = values.get("proxmox_vm_api_port")
     if port is not None and not _port_number(port):
         out.add(role, "proxmox_vm_api_port", port, "is not a TCP port", "1 to 65535", "e.g. 8006")
+    if lxc:
+        _proxmox_lxc_rules(out, values)
+
+
+def _proxmox_lxc_rules(out, values):
+    """What pct create would refuse about an LXC guest (proxmox_vm_guest: lxc): its template volume and its storage."""
+    role = "proxmox_vm"
+    ostemplate = values.get("proxmox_vm_lxc_ostemplate")
+    if ostemplate in ("", None):
+        out.add(role, "proxmox_vm_lxc_ostemplate", "", "is empty, and proxmox_vm_guest is lxc", "the volume of an LXC template on the node",
+                "e.g. local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst (pveam available; pveam download local <template>)")
+    elif not (isinstance(ostemplate, str) and PROXMOX_OSTEMPLATE_RE.match(ostemplate)):
+        out.add(role, "proxmox_vm_lxc_ostemplate", ostemplate, "is not an LXC template volume", "<storage>:vztmpl/<file>.tar.zst (or .tar.gz, .tar.xz)",
+                "as pveam list <storage> shows it, e.g. local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst")
+    storage = values.get("proxmox_vm_lxc_storage")
+    if storage is not None and not (isinstance(storage, str) and PROXMOX_STORAGE_RE.match(storage)):
+        out.add(role, "proxmox_vm_lxc_storage", storage, "is not a Proxmox VE storage id", "a storage of the node that holds container volumes",
+                "e.g. local-lvm (pvesm status lists them)")
 
 
 def app_errors(values):

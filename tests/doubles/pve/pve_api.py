@@ -295,6 +295,34 @@ def vmid_param(params, key, required=True):
     return int(value)
 
 
+def uri_params(params, args):
+    """pve-manager's PVE/HTTPServer.pm rest_handler: a parameter of the path may come in the body as well (community.proxmox
+    sends node and vmid with an LXC config update) when it has the same value; then it is the path's."""
+    for key, value in args.items():
+        if key in params:
+            if params.pop(key) != str(value):
+                raise param_error(**{key: "duplicate parameter (already defined in URI) with conflicting values!"})
+
+
+def unique_tags(value):
+    """pve-manager's PVE/GuestHelpers.pm get_unique_tags (the default datacenter tag-style): split as PVE::Tools::split_list
+    splits (NUL, else ',', ';' and spaces), lowercased, sorted, each once, joined by ';'."""
+    tags = value.split("\0") if "\0" in value else re.split(r"[,;\s]+", value.strip())
+    return ";".join(sorted({tag.lower() for tag in tags if tag}))
+
+
+def check_features(user, conf, changes):
+    """pve-container's PVE/LXC.pm check_ct_modify_config_perm: feature flags of a privileged container, and any flag but
+    nesting, are root@pam's alone (a ticket of root@pam; an API token's user is USER@REALM!TOKEN, never root@pam)."""
+    if "features" not in changes or user == "root@pam":
+        return
+    if not int(conf.get("unprivileged", 0)):
+        raise ApiError(403, "Permission check failed (changing feature flags for privileged container is only allowed for root@pam)")
+    old = set((conf.get("features") or "").split(","))
+    if any(not flag.startswith("nesting=") for flag in set(changes["features"].split(",")) ^ old if flag):
+        raise ApiError(403, "Permission check failed (changing feature flags (except nesting) is only allowed for root@pam)")
+
+
 def only(params, allowed, pattern=None):
     extra = {k: "property is not defined in schema and the schema does not allow additional properties"
              for k in params if k not in allowed and not (pattern and pattern.match(k))}
@@ -341,10 +369,13 @@ class App:
                 % (request.method, request.path[len(API):])
         else:
             try:
-                params = dict(request.args.items())
-                params.update(request.form.items())
+                # pve-http-server's decode_urlencoded: a key given more than once is one value, its parts joined by
+                # NUL (as CGI.pm does; requests sends a list so, e.g. community.proxmox's LXC tags).
+                params = {k: "\0".join(request.args.getlist(k)) for k in request.args}
+                params.update({k: "\0".join(request.form.getlist(k)) for k in request.form})
                 if request.is_json:
                     params.update({k: str(v) for k, v in (request.get_json(silent=True) or {}).items()})
+                uri_params(params, args)
                 with self.pve.lock:
                     user = None if endpoint == "ticket" else self.authenticate(request)
                     body, status = {"data": getattr(self, endpoint)(params, user, **args)}, "200 OK"
@@ -570,6 +601,10 @@ class App:
                 if not re.match(r"^-?\d+$", value):
                     raise param_error(**{key: "type check ('integer') failed - got '%s'" % value})
                 changes[key] = int(value)
+        if kind == "lxc":
+            check_features(user, rec["conf"], changes)
+        if "tags" in changes:
+            changes["tags"] = unique_tags(changes["tags"])
         if "name" in changes and not DNS_NAME.match(changes["name"]):
             raise param_error(name="invalid format - value does not look like a valid DNS name")
         if "sshkeys" in changes and not URLENCODED.match(changes["sshkeys"]):
@@ -695,12 +730,15 @@ class App:
     def destroy(self, params, user, node, kind, vmid):
         only(params, {"purge", "skiplock", "destroy-unreferenced-disks", "force"})
         rec = self.pve.vm(node, vmid, kind, running_check=False)
-        if rec["running"]:
+        # pve-container's destroy_vm takes force ("Force destroy, even if running"): it stops the container first.
+        force = kind == "lxc" and params.get("force") in ("1", "true")
+        if rec["running"] and not force:
             # destroy_vm's text; pve-container's wording for a running CT is not confirmed.
             raise ApiError(500, "%s %s is running - destroy failed" % ("VM" if kind == "qemu" else "CT", vmid))
         self.pve.check_lock(rec, vmid)
 
         def work():
+            rec["running"] = False
             if rec.get("container") and self.pve.docker:
                 Docker.run("rm", "-f", "-v", rec["container"])
             with self.pve.lock:
@@ -749,6 +787,10 @@ class App:
         rootfs = params.get("rootfs", "%s:8" % storage)
         store, _sep, size = rootfs.split(",")[0].partition(":")
         conf = {k: v for k, v in params.items() if LXC_KEYS.match(k)}
+        # unprivileged: 0 is what create_vm's schema defaults to.
+        check_features(user, {"unprivileged": conf.get("unprivileged", 0)}, conf)
+        if "tags" in conf:
+            conf["tags"] = unique_tags(conf["tags"])
         conf.update(hostname=params.get("hostname", "CT%d" % vmid), arch="amd64", ostype="debian",
                     rootfs="%s:vm-%d-disk-0,size=%s" % (store, vmid, format_size(int(float(size or 8)) << 30)))
         for key in INT_KEYS & set(conf):

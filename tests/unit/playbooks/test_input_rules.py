@@ -133,6 +133,14 @@ RULES = {
     "proxmox_api_host": ("proxmox_vm", {"proxmox_vm_api_host": ""}, "export PROXMOX_HOST"),
     "proxmox_template": ("proxmox_vm", {"proxmox_vm_template": 42}, "proxmox_vm_template = 42"),
     "proxmox_full_clone": ("proxmox_vm", {"proxmox_vm_full_clone": "sometimes"}, "proxmox_vm_full_clone"),
+    # proxmox_vm_guest: lxc - a container from an LXC template volume instead of a clone of proxmox_vm_template.
+    "proxmox_guest_choice": ("proxmox_vm", {"proxmox_vm_guest": "docker"}, "proxmox_vm_guest"),
+    "proxmox_lxc_ostemplate_empty": ("proxmox_vm", {"proxmox_vm_guest": "lxc"}, "is empty, and proxmox_vm_guest is lxc"),
+    "proxmox_lxc_ostemplate_form": ("proxmox_vm", {"proxmox_vm_guest": "lxc", "proxmox_vm_lxc_ostemplate": "debian-12-standard_12.7-1_amd64.tar.zst"},
+                                    "is not an LXC template volume"),
+    "proxmox_lxc_storage": ("proxmox_vm", {"proxmox_vm_guest": "lxc", "proxmox_vm_lxc_storage": "local lvm"}, "is not a Proxmox VE storage id"),
+    "proxmox_lxc_ssh_keys_empty": ("proxmox_vm", {"proxmox_vm_guest": "lxc", "proxmox_vm_ssh_keys": []},
+                                   "pct (root's authorized_keys) would let nobody log in"),
 }
 # Inventory-group rules of the playbooks: (control plane hosts, workers, extra vars, substring).
 PLAY_ONLY = {
@@ -159,6 +167,12 @@ GOOD = {
                         "proxmox_vm_ssh_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKubelab0example0key0only000000000000000000 lab"],
                         "proxmox_vm_api_host": "pve.example", "proxmox_vm_api_user": "kubelab@pve",
                         "proxmox_vm_api_token_id": "lab", "proxmox_vm_api_token_secret": "00000000-0000-0000-0000-000000000000"},
+    # A container needs no cloud-init template: proxmox_vm_template stays empty.
+    "proxmox_lxc": {"proxmox_vm_guest": "lxc", "proxmox_vm_lxc_ostemplate": "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",
+                    "proxmox_vm_lxc_storage": "local-zfs", "proxmox_vm_node": "pve1", "proxmox_vm_ipconfig": "ip=192.0.2.20/24,gw=192.0.2.1",
+                    "proxmox_vm_ssh_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKubelab0example0key0only000000000000000000 lab"],
+                    "proxmox_vm_api_host": "pve.example", "proxmox_vm_api_user": "kubelab@pve",
+                    "proxmox_vm_api_token_id": "lab", "proxmox_vm_api_token_secret": "00000000-0000-0000-0000-000000000000"},
 }
 # The roles whose input check each good case goes through alone.
 GOOD_ROLES = ("control_plane", "worker", "cni", "kube_packages", "container_runtime")
