@@ -1,12 +1,15 @@
-"""The lab's VMs after converge (playbooks/lab.yml with kubelab_lab_build=false) against the Proxmox VE API TEST DOUBLE.
+"""playbooks/lab.yml after converge against the Proxmox VE API TEST DOUBLE and the cluster TEST DOUBLES.
 
 The double (tests/doubles/pve/pve_api.py) is not Proxmox VE: its "VMs" are node containers, cloud-init is the double
-writing a user, an SSH key and a host name into them, and the guest agent's address is the container's. These tests prove
-what the role asked the API for and what it did over SSH - the VMs with their settings and tags, their addresses
-reachable with the key the role passed as cloud-init sshkeys, a machine-id of their own - and that site.yml's input and
-nodes checks accept them. They do not prove a Proxmox VE boot, disk, network or permission.
+writing a user, an SSH key and a host name into them, and the guest agent's address is the container's. site.yml then
+installs the offline test repository's packages on them, whose kubeadm, kubelet and kubectl are test doubles (the
+kubeadm double starts an API-server double on the control plane), and app.yml deploys the application against that
+API-server double, which runs no container. These tests prove what the role asked the API for and what it did over
+SSH - the VMs with their settings and tags, their addresses reachable with the key the role passed as cloud-init
+sshkeys, a machine-id of their own - that site.yml's input and nodes checks accept them, that every VM joined the
+cluster the doubles keep and that the application's objects reached it. They do not prove a Proxmox VE boot, disk,
+network or permission, nor a running Kubernetes or application.
 """
-
 from __future__ import annotations
 
 import json
@@ -20,6 +23,7 @@ import urllib.request
 import pytest
 import testinfra
 import yaml
+from kubernetes import config, dynamic
 
 PVE_DIR = pathlib.Path(os.environ["KUBELAB_PVE_DIR"])
 PROJECT = pathlib.Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
@@ -27,6 +31,8 @@ VMS = {"pve-cp1": "k8s-control-plane", "pve-w1": "k8s-worker", "pve-w2": "k8s-wo
 # The VM prepare.yml cloned beforehand without the tag kubelab (not made by the collection).
 FOUND = {"pve-old": "k8s-worker"}
 TEMPLATE = "9000"
+# Where the control_plane role's default puts it: artifacts/ beside the inventory, named after control_plane_cluster_name.
+KUBECONFIG = pathlib.Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent / "artifacts" / "kubelab-admin.conf"
 
 
 def _state():
@@ -72,14 +78,40 @@ def test_one_vm_per_host_with_the_asked_settings():
         assert conf["net0"].startswith("virtio=") and "bridge=vmbr0" in conf["net0"]
 
 
+def _ssh(vmid):
+    """The VM as lab.yml reaches it: SSH as the cloud-init user at the agent's address, with the scenario's key."""
+    return testinfra.get_host("ssh://debian@%s" % _address(vmid), ssh_identity_file=str(PVE_DIR / "id_ed25519"),
+                              ssh_extra_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null")
+
+
 def test_the_vms_answer_over_ssh_at_the_agents_address_with_the_cloud_init_key():
-    key = PVE_DIR / "id_ed25519"
     for name, (vmid, _rec) in _vms().items():
-        address = _address(vmid)
-        host = testinfra.get_host("ssh://debian@%s" % address, ssh_identity_file=str(key),
-                                  ssh_extra_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null")
+        host = _ssh(vmid)
         assert host.check_output("hostname") == name
         assert host.run("sudo -n true").rc == 0
+
+
+def test_every_vm_is_a_ready_node_of_the_cluster():
+    """kubectl on the control-plane VM, over SSH: the kubectl double asks the API-server double the kubeadm double
+    started there, whose nodes are those kubeadm init and join registered (Ready once the CNI's DaemonSet is applied)."""
+    vmid, _rec = _vms()["pve-cp1"]
+    listed = json.loads(_ssh(vmid).check_output("sudo kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json"))
+    ready = {node["metadata"]["name"]: [c["status"] for c in node["status"]["conditions"] if c["type"] == "Ready"]
+             for node in listed["items"]}
+    assert ready == {name: ["True"] for name in list(VMS) + list(FOUND)}, ready
+
+
+def test_the_apps_deployment_is_on_the_cluster():
+    """app.yml's web app, read from the controller with the admin kubeconfig site.yml fetched, as app.yml reached it.
+    Readiness is the API-server double's simulation: no container of the app runs."""
+    api = dynamic.DynamicClient(config.new_client_from_config(config_file=str(KUBECONFIG)))
+    deployments = api.resources.get(api_version="apps/v1", kind="Deployment")
+    deployment = deployments.get(name="webapp-deployment", namespace="default").to_dict()
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "web-app:1.0"
+    assert deployment["status"]["readyReplicas"] == deployment["spec"]["replicas"] >= 1
+    pods = api.resources.get(api_version="v1", kind="Pod").get(namespace="default", label_selector="app=webapp").to_dict()["items"]
+    # Scheduled on workers only (the control plane keeps kubeadm's taint).
+    assert pods and {pod["spec"]["nodeName"] for pod in pods} <= {"pve-w1", "pve-w2", "pve-old"}, pods
 
 
 def test_every_vm_has_a_machine_id_of_its_own():

@@ -1,7 +1,7 @@
 """Unit tests of the Proxmox VE API TEST DOUBLE (tests/doubles/pve/pve_api.py).
 
-The double runs in the background (--background) on a free port with an API token, a ticket user and one
-cloud-init template, its state in tmp_path. The refusals are driven with proxmoxer, the client community.proxmox
+The double runs in the background on a free port with an API token, a ticket user and one cloud-init template, its
+state in tmp_path (the fixtures pve_double and start_pve_double of tests/unit/conftest.py). The refusals are driven with proxmoxer, the client community.proxmox
 uses; one test runs community.proxmox's modules through ansible-playbook; one test (Docker) makes the clone a
 node container and finds its address through the guest-agent endpoint.
 """
@@ -14,7 +14,6 @@ import json
 import os
 import pathlib
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -29,55 +28,7 @@ from proxmoxer.core import ResourceException
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
-DOUBLE = REPO / "tests" / "doubles" / "pve" / "pve_api.py"
-TOKEN = "root@pam!kubelab=0f1e2d3c-test-double"
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheTestDouble kubelab@test"
-
-
-class Double:
-    def __init__(self, state_dir, extra=()):
-        self.state_dir = state_dir
-        self.pid_file = state_dir / "pve.pid"
-        done = subprocess.run([sys.executable, str(DOUBLE), "--listen", "127.0.0.1:0", "--state-dir", str(state_dir),
-                               "--token", TOKEN, "--password", "root@pam=letmein", "--template", "9000=debian12-ci",
-                               "--agent-delay", "1", "--background", "--pid-file", str(self.pid_file),
-                               "--log-file", str(state_dir / "pve.log")] + list(extra),
-                              capture_output=True, text=True, timeout=60, check=False)
-        assert done.returncode == 0, done.stderr + (state_dir / "pve.log").read_text()
-        self.host, port = (state_dir / "address").read_text().strip().split(":")
-        self.port = int(port)
-        self.api = self.client()
-
-    def client(self, secret=TOKEN.split("=", 1)[1]):
-        return ProxmoxAPI(self.host, port=self.port, user="root@pam", token_name="kubelab", token_value=secret,
-                          verify_ssl=False)
-
-    def wait(self, upid, node="pve"):
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            status = self.api.nodes(node).tasks(upid).status.get()
-            if status["status"] == "stopped":
-                return status["exitstatus"]
-            time.sleep(0.1)
-        raise AssertionError("task %s did not stop" % upid)
-
-    def stop(self):
-        pid = int(self.pid_file.read_text())
-        os.kill(pid, signal.SIGTERM)
-        for _i in range(50):
-            if not self.pid_file.exists():
-                return
-            time.sleep(0.1)
-        os.kill(pid, signal.SIGKILL)
-
-
-@pytest.fixture
-def double(tmp_path):
-    dbl = Double(tmp_path / "state")
-    try:
-        yield dbl
-    finally:
-        dbl.stop()
 
 
 def refusal(call):
@@ -86,21 +37,21 @@ def refusal(call):
     return info.value
 
 
-def test_refusals_as_pve(double):
-    pve = double.api.nodes("pve")
-    bad = refusal(double.client("wrong-secret").version.get)
+def test_refusals_as_pve(pve_double):
+    pve = pve_double.api.nodes("pve")
+    bad = refusal(pve_double.client("wrong-secret").version.get)
     assert (bad.status_code, bad.content) == (401, "authentication failure")
 
-    assert double.wait(pve.qemu(9000).clone.post(newid=101, name="k8s-cp1")) == "OK"
+    assert pve_double.wait(pve.qemu(9000).clone.post(newid=101, name="k8s-cp1")) == "OK"
     taken = refusal(lambda: pve.qemu(9000).clone.post(newid=101, name="again"))
     assert (taken.status_code, taken.content) == (500, "VM 101 already exists on node 'pve'")
     missing = refusal(lambda: pve.qemu(9999).clone.post(newid=102))
     assert missing.content == "unable to find configuration file for VM 9999 on node 'pve'"
     linked = refusal(lambda: pve.qemu(9000).clone.post(newid=103, storage="local-lvm"))
     assert linked.content == "parameter 'storage' not allowed for linked clones"
-    nextid = refusal(lambda: double.api.cluster.nextid.get(vmid=101))
+    nextid = refusal(lambda: pve_double.api.cluster.nextid.get(vmid=101))
     assert (nextid.status_code, nextid.errors) == (400, {"vmid": "VM 101 already exists"})
-    assert double.api.cluster.nextid.get() == "100"
+    assert pve_double.api.cluster.nextid.get() == "100"
 
     conf = pve.qemu(101).config.get()
     assert conf["scsi0"] == "local-lvm:base-9000-disk-0/vm-101-disk-0,size=2G"
@@ -117,26 +68,26 @@ def test_refusals_as_pve(double):
     assert (shrink.status_code, shrink.content) == (500, "shrinking disks is not supported")
     cdrom = refusal(lambda: pve.qemu(101).resize.put(disk="ide2", size="+1G"))
     assert cdrom.content == "you can't resize a cdrom"
-    assert double.wait(pve.qemu(101).resize.put(disk="scsi0", size="+8G")) == "OK"
+    assert pve_double.wait(pve.qemu(101).resize.put(disk="scsi0", size="+8G")) == "OK"
     assert pve.qemu(101).config.get()["scsi0"].endswith(",size=10G")
 
     agent = refusal(lambda: pve.qemu(101).agent("network-get-interfaces").get())
     assert agent.content == "VM 101 is not running"
-    assert double.wait(pve.qemu(101).status.start.post()) == "OK"
+    assert pve_double.wait(pve.qemu(101).status.start.post()) == "OK"
     assert pve.qemu(101).status.current.get()["status"] == "running"
-    assert double.wait(pve.qemu(101).status.start.post()) == "VM 101 already running"
-    assert double.wait(pve.qemu(9000).status.start.post()) == "you can't start a vm if it's a template"
+    assert pve_double.wait(pve.qemu(101).status.start.post()) == "VM 101 already running"
+    assert pve_double.wait(pve.qemu(9000).status.start.post()) == "you can't start a vm if it's a template"
     running = refusal(lambda: pve.qemu.delete(101))
     assert running.content == "VM 101 is running - destroy failed"
-    assert double.wait(pve.qemu(101).status.stop.post()) == "OK"
-    assert double.wait(pve.qemu.delete(101)) == "OK"
+    assert pve_double.wait(pve.qemu(101).status.stop.post()) == "OK"
+    assert pve_double.wait(pve.qemu.delete(101)) == "OK"
     gone = refusal(pve.qemu(101).config.get)
     assert gone.content == "Configuration file 'nodes/pve/qemu-server/101.conf' does not exist"
 
 
-def test_ticket_auth_and_csrf(double):
-    url = "https://%s:%d/api2/json" % (double.host, double.port)
-    client = ProxmoxAPI(double.host, port=double.port, user="root@pam", password="letmein", verify_ssl=False)
+def test_ticket_auth_and_csrf(pve_double):
+    url = "https://%s:%d/api2/json" % (pve_double.host, pve_double.port)
+    client = ProxmoxAPI(pve_double.host, port=pve_double.port, user="root@pam", password="letmein", verify_ssl=False)
     assert client.nodes("pve").qemu(9000).clone.post(newid=150).startswith("UPID:pve:")
     login = requests.post(url + "/access/ticket", data={"username": "root@pam", "password": "letmein"}, verify=False)
     ticket = login.json()["data"]
@@ -151,40 +102,35 @@ def test_ticket_auth_and_csrf(double):
     assert (anonymous.status_code, anonymous.reason, anonymous.json()) == (401, "No ticket", {"data": None})
     wrong = requests.post(url + "/access/ticket", data={"username": "root@pam", "password": "nope"}, verify=False)
     assert (wrong.status_code, wrong.reason) == (401, "authentication failure")
-    unknown = requests.get(url + "/nodes/pve/qemu/150/snapshot", headers={"Authorization": "PVEAPIToken=" + TOKEN}, verify=False)
+    unknown = requests.get(url + "/nodes/pve/qemu/150/snapshot", headers={"Authorization": "PVEAPIToken=" + pve_double.token}, verify=False)
     assert unknown.status_code == 501 and unknown.reason.startswith("Method 'GET /nodes/pve/qemu/150/snapshot' not implemented")
 
 
-def test_restart_keeps_vms(tmp_path):
-    first = Double(tmp_path / "state")
-    try:
-        first.wait(first.api.nodes("pve").qemu(9000).clone.post(newid=120, name="kept"))
-    finally:
-        first.stop()
-    second = Double(tmp_path / "state")
-    try:
-        names = {vm["vmid"]: vm["name"] for vm in second.api.cluster.resources.get(type="vm")}
-        assert names == {9000: "debian12-ci", 120: "kept"}
-    finally:
-        second.stop()
+def test_restart_keeps_vms(start_pve_double, tmp_path):
+    first = start_pve_double(tmp_path / "state")
+    first.wait(first.api.nodes("pve").qemu(9000).clone.post(newid=120, name="kept"))
+    first.stop()
+    second = start_pve_double(tmp_path / "state")
+    names = {vm["vmid"]: vm["name"] for vm in second.api.cluster.resources.get(type="vm")}
+    assert names == {9000: "debian12-ci", 120: "kept"}
 
 
-def test_lxc_minimal(double):
-    pve = double.api.nodes("pve")
+def test_lxc_minimal(pve_double):
+    pve = pve_double.api.nodes("pve")
     absent = refusal(lambda: pve.lxc.create(vmid=300, ostemplate="local:vztmpl/none.tar.zst"))
     assert absent.content == "volume 'local:vztmpl/none.tar.zst' does not exist"
     upid = pve.lxc.create(vmid=300, ostemplate="local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",
                           hostname="ct1", rootfs="local-lvm:4", net0="name=eth0,bridge=vmbr0,ip=dhcp")
-    assert double.wait(upid) == "OK" and ":vzcreate:300:" in upid
+    assert pve_double.wait(upid) == "OK" and ":vzcreate:300:" in upid
     assert pve.lxc(300).config.get()["rootfs"] == "local-lvm:vm-300-disk-0,size=4G"
     taken = refusal(lambda: pve.lxc.create(vmid=300, ostemplate="local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"))
     assert taken.content == "CT 300 already exists on node 'pve'"
-    assert double.wait(pve.lxc(300).status.start.post()) == "OK"
+    assert pve_double.wait(pve.lxc(300).status.start.post()) == "OK"
     assert pve.lxc(300).interfaces.get()[1]["inet"] == "192.0.2.48/24"
     assert refusal(lambda: pve.lxc.delete(300)).content == "CT 300 is running - destroy failed"
-    assert double.wait(pve.lxc(300).status.stop.post()) == "OK"
-    assert double.wait(pve.lxc.delete(300)) == "OK"
-    assert [vm["vmid"] for vm in double.api.cluster.resources.get(type="vm")] == [9000]
+    assert pve_double.wait(pve.lxc(300).status.stop.post()) == "OK"
+    assert pve_double.wait(pve.lxc.delete(300)) == "OK"
+    assert [vm["vmid"] for vm in pve_double.api.cluster.resources.get(type="vm")] == [9000]
 
 
 def test_lxc_as_community_proxmox_sends_it(double):
@@ -292,10 +238,10 @@ PLAYBOOK = """
 """
 
 
-def test_community_proxmox_playbook(double, tmp_path):
+def test_community_proxmox_playbook(pve_double, tmp_path):
     play = tmp_path / "play.yml"
-    play.write_text(PLAYBOOK.format(python=sys.executable, host=double.host, port=double.port,
-                                    secret=TOKEN.split("=", 1)[1], key=KEY))
+    play.write_text(PLAYBOOK.format(python=sys.executable, host=pve_double.host, port=pve_double.port,
+                                    secret=pve_double.token.split("=", 1)[1], key=KEY))
 
     def run():
         done = subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", "localhost,", str(play)],
@@ -305,11 +251,11 @@ def test_community_proxmox_playbook(double, tmp_path):
         return int(re.search(r"localhost\s*:.*changed=(\d+)", done.stdout).group(1))
 
     assert run() == 4
-    conf = double.api.nodes("pve").qemu(201).config.get()
+    conf = pve_double.api.nodes("pve").qemu(201).config.get()
     assert conf["ciuser"] == "kube" and urllib.parse.unquote(conf["sshkeys"]) == KEY
     assert (conf["cores"], conf["memory"], conf["nameserver"], conf["searchdomain"]) == (2, "4096", "192.0.2.53", "lab.test")
     assert conf["scsi0"] == "local-lvm:vm-201-disk-0,size=20G"
-    assert double.api.nodes("pve").qemu(201).status.current.get()["status"] == "running"
+    assert pve_double.api.nodes("pve").qemu(201).status.current.get()["status"] == "running"
     assert run() == 0
 
 
@@ -322,7 +268,7 @@ def docker_ok():
 
 @pytest.mark.skipif(not docker_ok(), reason="`docker info` failed: no Docker engine on this machine (CI has one, "
                                             "scripts/ensure-docker.sh starts it)")
-def test_docker_backed_clone(tmp_path):
+def test_docker_backed_clone(start_pve_double, tmp_path):
     image = subprocess.run([str(REPO / "scripts" / "build-node-image.sh"), "--print-name"], capture_output=True,
                            text=True, check=True).stdout.strip()
     network = "kubelab-pve-test-" + uuid.uuid4().hex[:8]
@@ -332,7 +278,7 @@ def test_docker_backed_clone(tmp_path):
     subprocess.run(["docker", "network", "create", network], capture_output=True, check=True)
     dbl = None
     try:
-        dbl = Double(state, ["--docker-image", image, "--docker-network", network])
+        dbl = start_pve_double(state, ["--docker-image", image, "--docker-network", network])
         pve = dbl.api.nodes("pve")
         assert dbl.wait(pve.qemu(9000).clone.post(newid=401, name=name, full=1)) == "OK"
         ids = subprocess.run(["docker", "ps", "-a", "-q", "--filter", label], capture_output=True, text=True, check=False).stdout.split()

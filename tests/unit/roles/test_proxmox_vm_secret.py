@@ -13,11 +13,6 @@ import re
 import subprocess
 import sys
 
-import pytest
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "doubles"))
-from test_pve_double import TOKEN, Double  # noqa: E402  pylint: disable=wrong-import-position
-
 REPO = pathlib.Path(__file__).resolve().parents[3]
 PLAY = """
 - name: Make one VM with the role, at -vvv
@@ -35,29 +30,20 @@ PLAY = """
 """
 
 
-@pytest.fixture
-def double(tmp_path):
-    dbl = Double(tmp_path / "state")
-    try:
-        yield dbl
-    finally:
-        dbl.stop()
-
-
-def test_the_token_secret_stays_out_of_a_vvv_run(double, tmp_path):
-    user_token, secret = TOKEN.split("=", 1)
+def test_the_token_secret_stays_out_of_a_vvv_run(pve_double, tmp_path):
+    user_token, secret = pve_double.token.split("=", 1)
     user, token_id = user_token.split("!")
     (tmp_path / "play.yml").write_text(PLAY, encoding="utf-8")
     (tmp_path / "hosts.yml").write_text(
         "all:\n  children:\n    k8s_cluster:\n      children:\n        kube_workers:\n          hosts:\n"
         "            vm1: {ansible_connection: local, ansible_python_interpreter: %s}\n" % sys.executable, encoding="utf-8")
-    env = dict(os.environ, PROXMOX_HOST=double.host, PROXMOX_USER=user, PROXMOX_TOKEN_ID=token_id, PROXMOX_TOKEN_SECRET=secret,
+    env = dict(os.environ, PROXMOX_HOST=pve_double.host, PROXMOX_USER=user, PROXMOX_TOKEN_ID=token_id, PROXMOX_TOKEN_SECRET=secret,
                ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(REPO / ".venv" / "collections"),
                ANSIBLE_NOCOLOR="1")
 
     def run():
         done = subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), "-vvv", "-i", str(tmp_path / "hosts.yml"),
-                               "-e", "proxmox_vm_api_port=%d" % double.port, str(tmp_path / "play.yml")],
+                               "-e", "proxmox_vm_api_port=%d" % pve_double.port, str(tmp_path / "play.yml")],
                               cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
         output = done.stdout + done.stderr
         assert done.returncode == 0, output[-4000:]
@@ -66,7 +52,7 @@ def test_the_token_secret_stays_out_of_a_vvv_run(double, tmp_path):
 
     output = run()
     # The run did use the token: the VM exists, and the role kept the agent's address as ansible_host.
-    [vm] = [vm for vm in double.api.cluster.resources.get(type="vm") if vm.get("name") == "vm1"]
+    [vm] = [vm for vm in pve_double.api.cluster.resources.get(type="vm") if vm.get("name") == "vm1"]
     assert vm["status"] == "running"
     assert re.search(r'ansible_host"?: "?192\.0\.2\.[0-9]+', output)
     # A rerun (nothing to change) keeps it out too.
