@@ -167,6 +167,28 @@ def renewal_plan(entries, below_days):
     return plan
 
 
+def report_lines(entries, plan):
+    """One line per certificate (name, expiry, days left, signer or what it is), then the plan's outcome."""
+    lines = []
+    for item in entries:
+        if item["missing"]:
+            what = "MISSING"
+        elif item["authority"]:
+            what = "certificate authority"
+        else:
+            what = "signed by %s" % (item["ca"] or "?")
+        if item["externally_managed"]:
+            what += ", externally managed"
+        expires = item["expires"] or "-"
+        days = "-" if item["residual_days"] is None else "%d days left" % item["residual_days"]
+        lines.append("%-25s %-20s %-14s %s" % (item["name"], expires, days, what))
+    if plan["renew"]:
+        lines.append("renewed: %s" % ", ".join(plan["renew"]))
+    for item in plan["blocked"]:
+        lines.append("not renewable: %s: %s" % (item["name"], item["reason"]))
+    return lines
+
+
 def check_expiration_argv(kubeadm, json_output, cert_dir=None):
     argv = [kubeadm, "certs", "check-expiration"]
     if json_output:

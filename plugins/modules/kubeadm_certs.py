@@ -113,6 +113,14 @@ renewed:
   returned: always
   type: list
   elements: str
+report:
+  description: One line per certificate and authority (name, expiry, days left, signer), then what was renewed and what cannot be.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "apiserver                 2027-12-07T02:10:00Z 364 days left  signed by ca"
+    - "ca                        2036-12-05T02:10:00Z 3649 days left certificate authority"
 blocked:
   description: Certificates below O(renew_below_days) (or missing) that kubeadm cannot renew, each with the reason.
   returned: always
@@ -131,6 +139,7 @@ from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_certs imp
     parse_check_expiration,
     renew_argv,
     renewal_plan,
+    report_lines,
     validate_below_days,
 )
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_module import (
@@ -168,7 +177,7 @@ def main():
         module.fail_json(msg=str(exc))
     kubeadm = find_kubeadm(module)
     json_output = json_supported(kubeadm_version(module, kubeadm))
-    result = dict(changed=False, certificates=[], authorities=[], renewed=[], blocked=[])
+    result = dict(changed=False, certificates=[], authorities=[], renewed=[], blocked=[], report=[])
 
     entries = read_expiration(module, kubeadm, json_output, result)
     plan = renewal_plan(entries, params["renew_below_days"])
@@ -189,6 +198,7 @@ def main():
             if module.check_mode:
                 after = dict((name, "(renewed)") for name in before)
             result["diff"] = dict(before=before, after=after)
+    result["report"] = report_lines(entries, plan)
     result["certificates"] = [item for item in entries if not item["authority"]]
     result["authorities"] = [item for item in entries if item["authority"]]
     module.exit_json(**result)
