@@ -512,8 +512,8 @@ def _day2_rules(out, settings):
         value = certs["certs_renew_below_days"]
         try:
             validate_below_days(int(value) if isinstance(value, str) and value.isdigit() else value)
-        except ValueError as exc:
-            out.add("certs", "certs_renew_below_days", value, str(exc).split(", got")[0],
+        except ValueError:
+            out.add("certs", "certs_renew_below_days", value, "is not a whole number of days from 1 to 3650",
                     "0 (report only) or 1 to 3650", "e.g. -e certs_renew_below_days=30")
     _positive(out, settings, "certs", ("certs_restart_timeout",))
     _positive(out, settings, "etcd_backup", ("etcd_backup_timeout",))
