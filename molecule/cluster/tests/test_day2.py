@@ -150,8 +150,8 @@ def etcd(control_plane):
         put = bash(control_plane, f"curl -fsS {CLIENT} -X POST -d '{body}' https://127.0.0.1:2379/v3/kv/put")
         assert put.rc == 0, put.stderr
     yield control_plane
+    # The packages stay (disabled): purging etcd-server deletes /var/lib/etcd, kubeadm's etcd directory.
     bash(control_plane, f"systemctl disable --now kubelab-etcd-standin; rm -f {unit.path}; systemctl daemon-reload; "
-                        "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q etcd-server etcd-client >/dev/null; "
                         "rm -rf /var/lib/kubelab-etcd-standin /var/lib/kubelab/etcd-backups")
 
 
