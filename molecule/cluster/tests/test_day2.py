@@ -43,7 +43,8 @@ CLIENT = f"--cacert {PKI}/etcd/ca.crt --cert {PKI}/etcd/healthcheck-client.crt -
 
 
 def task_result(report: dict, name: str) -> dict:
-    found = [result for task, result in host_results(report, CONTROL_PLANE) if task == name]
+    # Role tasks are reported as "<role> : <name>".
+    found = [result for task, result in host_results(report, CONTROL_PLANE) if task.endswith(name)]
     assert found, f"task {name!r} did not run on {CONTROL_PLANE}"
     return found[-1]
 

@@ -54,6 +54,8 @@ def test_init_makes_kubeadms_pki_signed_by_its_three_cas(cluster):
         assert openssl("verify", "-CAfile", str(pki / f"{ca}.crt"), str(pki / f"{leaf}.crt")).strip().endswith(": OK")
     sans = openssl("x509", "-in", str(pki / "etcd/server.crt"), "-noout", "-ext", "subjectAltName")
     assert "DNS:localhost" in sans and "IP Address:127.0.0.1" in sans
+    usage = openssl("x509", "-in", str(pki / "etcd/server.crt"), "-noout", "-ext", "extendedKeyUsage")
+    assert "TLS Web Server Authentication" in usage and "TLS Web Client Authentication" in usage
 
 
 def test_check_expiration_text_and_json_say_the_same(cluster):
