@@ -182,10 +182,11 @@ def test_etcd_backup_saves_a_real_snapshot_on_the_controller(etcd):
     assert int(recorded["size"]) == path.stat().st_size
     # etcdctl appends the database's sha256 to the snapshot: the file is the database and 32 bytes.
     assert int(recorded["db_size"]) == path.stat().st_size - 32
-    # The controller's copy is a whole snapshot: etcdctl on the node reads it back with the same revision.
-    copied = subprocess.run(["docker", "cp", str(path), f"{CONTROL_PLANE}:/tmp/copied.db"], capture_output=True, check=False)
+    # The controller's copy is a whole snapshot: etcdctl on the node reads it back with the same revision
+    # (from /var/tmp: docker cp cannot write into the node's /tmp, a tmpfs).
+    copied = subprocess.run(["docker", "cp", str(path), f"{CONTROL_PLANE}:/var/tmp/copied.db"], capture_output=True, check=False)
     assert copied.returncode == 0, copied.stderr
-    status = bash(etcd, "ETCDCTL_API=3 etcdctl snapshot status /tmp/copied.db -w json; rm -f /tmp/copied.db")
+    status = bash(etcd, "ETCDCTL_API=3 etcdctl snapshot status /var/tmp/copied.db -w json && rm /var/tmp/copied.db")
     assert status.rc == 0, status.stderr
     assert json.loads(status.stdout)["revision"] == int(revision)
     # The node's copy is gone by default; the file name holds the node and the UTC time.
