@@ -21,6 +21,7 @@ import os
 import re
 from urllib.parse import urlsplit
 
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_certs import validate_below_days
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import parse_go_duration
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import valid_endpoint
 from ansible_collections.kubelab.cluster.plugins.module_utils._minikube import (
@@ -504,6 +505,31 @@ def _misc_rules(out, settings):
                         "entries like 6443/tcp or 30000:32767/udp (ports 1-65535)", "correct the entries")
 
 
+def _day2_rules(out, settings):
+    """certs and etcd_backup: the threshold kubeadm_certs takes, waits, and paths on the node."""
+    certs = settings.get("certs") or {}
+    if "certs_renew_below_days" in certs and certs["certs_renew_below_days"] not in (0, "0"):
+        value = certs["certs_renew_below_days"]
+        try:
+            validate_below_days(int(value) if isinstance(value, str) and value.isdigit() else value)
+        except ValueError:
+            out.add("certs", "certs_renew_below_days", value, "is not a whole number of days from 1 to 3650",
+                    "0 (report only) or 1 to 3650", "e.g. -e certs_renew_below_days=30")
+    _positive(out, settings, "certs", ("certs_restart_timeout",))
+    _positive(out, settings, "etcd_backup", ("etcd_backup_timeout",))
+    values = certs.get("certs_static_pod_wait")
+    if values is not None and (isinstance(values, bool) or not str(values).isdigit()):
+        out.add("certs", "certs_static_pod_wait", values, "is not a whole number of seconds", "0 or more",
+                "e.g. certs_static_pod_wait: 20 (the kubelet's fileCheckFrequency)")
+    _absolute(out, settings, "certs", ("certs_manifest_dir",), "an absolute path on the control plane")
+    _absolute(out, settings, "etcd_backup", ("etcd_backup_node_dir", "etcd_backup_ca_file", "etcd_backup_cert_file",
+                                             "etcd_backup_key_file"), "an absolute path on the control plane")
+    endpoint = (settings.get("etcd_backup") or {}).get("etcd_backup_endpoint")
+    if endpoint is not None and (not isinstance(endpoint, str) or not re.match(r"^https://[^/\s]+$", endpoint)):
+        out.add("etcd_backup", "etcd_backup_endpoint", endpoint, "is not an https:// endpoint of etcd",
+                "https://host:port", "e.g. https://127.0.0.1:2379 (kubeadm's local etcd)")
+
+
 def _valid_port(text):
     match = PORT_RE.match(text)
     if not match:
@@ -627,6 +653,7 @@ def input_errors(provided, specs, groups, group_names, releases, spec_results=()
     _path_rules(out, settings)
     _misc_rules(out, settings)
     _ha_rules(out, settings, groups, group_names, scope)
+    _day2_rules(out, settings)
     if "app" in settings:
         _app_rules(out, settings["app"])
     if "app_image" in settings:

@@ -299,3 +299,31 @@ def test_effective_settings_leave_out_defaults_the_role_renders():
     # Only the literal default is known on the controller; the templated ones (at any depth) are the role's to render.
     assert settings == {"app_image": {"app_image_base_image": "python:3.12-slim"}}
     assert input_errors({"app_image": {"host": "n1", "vars": {}}}, specs, {}, {}, RELEASES, scope="role") == []
+
+
+def _day2_errors(certs=None, backup=None):
+    specs = {"certs": {"certs_renew_below_days": {"default": 0}, "certs_static_pod_wait": {"default": 20}},
+             "etcd_backup": {"etcd_backup_endpoint": {"default": "https://127.0.0.1:2379"}}}
+    provided = {"certs": {"host": "cp", "vars": certs or {}}, "etcd_backup": {"host": "cp", "vars": backup or {}}}
+    return input_errors(provided, specs, GROUPS, NAMES, RELEASES)
+
+
+def test_day2_defaults_and_good_values_pass():
+    assert _day2_errors() == []
+    assert _day2_errors(certs={"certs_renew_below_days": "30", "certs_static_pod_wait": 0},
+                        backup={"etcd_backup_node_dir": "/var/backups/etcd"}) == []
+
+
+@pytest.mark.parametrize("certs,backup,name", [
+    ({"certs_renew_below_days": -3}, {}, "certs_renew_below_days"),
+    ({"certs_renew_below_days": 4000}, {}, "certs_renew_below_days"),
+    ({"certs_renew_below_days": "soon"}, {}, "certs_renew_below_days"),
+    ({"certs_static_pod_wait": "20s"}, {}, "certs_static_pod_wait"),
+    ({"certs_restart_timeout": 0}, {}, "certs_restart_timeout"),
+    ({"certs_manifest_dir": "manifests"}, {}, "certs_manifest_dir"),
+    ({}, {"etcd_backup_endpoint": "127.0.0.1:2379"}, "etcd_backup_endpoint"),
+    ({}, {"etcd_backup_cert_file": "pki/etcd/server.crt"}, "etcd_backup_cert_file"),
+])
+def test_day2_bad_values_are_named(certs, backup, name):
+    errors = _day2_errors(certs, backup)
+    assert len(errors) == 1 and errors[0].startswith(name), errors
