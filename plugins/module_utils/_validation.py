@@ -262,6 +262,94 @@ def _version_rules(out, settings, releases):
                 "match it to kube_packages_version, or leave it empty")
 
 
+def _upgrade_rules(out, settings, releases):
+    """kube_upgrade's own inputs: a supported target, a positive batch size and timeouts (the step from the cluster's
+    version is :func:`upgrade_step_errors`, once the cluster was read)."""
+    values = settings.get("kube_upgrade")
+    if values is None:
+        return
+    oldest, newest = release_range(releases)
+    if "kube_upgrade_version" in values:
+        value = values["kube_upgrade_version"]
+        if value in ("", None):
+            out.add("kube_upgrade", "kube_upgrade_version", value, "is empty: the upgrade needs a target",
+                    'a quoted "1.NN" (newest patch of the minor) or "1.NN.P", NN in 1.%d to 1.%d' % (oldest, newest),
+                    'pass it, e.g. -e kube_upgrade_version=1.%d' % newest)
+        else:
+            try:
+                parse_kube_version(value, releases, "package")
+            except ValueError as exc:
+                out.add("kube_upgrade", "kube_upgrade_version", value, str(exc),
+                        'a quoted "1.NN" or "1.NN.P" with NN in 1.%d to 1.%d' % (oldest, newest),
+                        'e.g. -e kube_upgrade_version=1.%d' % newest)
+    _positive(out, settings, "kube_upgrade", ("kube_upgrade_drain_timeout", "kube_upgrade_ready_timeout"))
+    batch = values.get("kube_upgrade_batch_size")
+    if batch is not None and (isinstance(batch, bool) or not str(batch).isdigit() or int(batch) < 1):
+        out.add("kube_upgrade", "kube_upgrade_batch_size", batch, "is not a number of nodes", "an integer of 1 or more",
+                "e.g. kube_upgrade_batch_size: 1 (one node at a time)")
+    grace = values.get("kube_upgrade_delete_grace_period")
+    if grace is not None and (isinstance(grace, bool) or not str(grace).isdigit()):
+        out.add("kube_upgrade", "kube_upgrade_delete_grace_period", grace, "is not a number of seconds", "an integer of 0 or more",
+                "e.g. kube_upgrade_delete_grace_period: 30")
+
+
+def upgrade_step_errors(target, cluster_version, node_versions=None):
+    """Why the cluster cannot step to ``target``, one message each (an empty list when it can).
+
+    ``target``: kube_upgrade_version (``"1.37"``, any patch of the minor, or ``"1.37.2"``, also ``v1.37.2`` once
+    resolved). ``cluster_version``: what the control plane runs (``v1.36.1``). ``node_versions``: node name ->
+    the kubelet version it reports. One minor step or a patch of the current minor; never a skipped minor, never
+    a downgrade, for the control plane and for each node: a node two minors behind the target must finish the
+    previous upgrade first (the kubelet of a skipped minor is what the issue forbids, whatever the skew policy).
+    A version that cannot be read is reported too: nothing is guessed.
+    """
+    errors = []
+    wanted = _upgrade_version(target)
+    current = _upgrade_version(cluster_version)
+    if wanted is None:
+        return ["kube_upgrade_version = %s is not a Kubernetes version (1.NN or 1.NN.P)." % _show(target)]
+    if current is None or current[2] is None:
+        return ["the cluster's version could not be read (%s); nothing was changed." % _show(cluster_version)]
+    shown = "%d.%d" % wanted[:2] + (".%d" % wanted[2] if wanted[2] is not None else "")
+    step = "1.%d" % (current[1] + 1)
+    if wanted[1] > current[1] + 1:
+        errors.append("kube_upgrade_version %s skips 1.%s: the cluster runs %s and kubeadm upgrades one minor at a time. "
+                      "Fix: upgrade to %s first (-e kube_upgrade_version=%s), then to %s."
+                      % (shown, ", 1.".join(str(m) for m in range(current[1] + 1, wanted[1])), cluster_version, step, step,
+                         "1.%d" % wanted[1]))
+    elif _older(wanted, current):
+        errors.append("kube_upgrade_version %s is below the cluster's version %s: downgrades are refused. "
+                      "Fix: give 1.%d (a patch of the current minor at or above it) or %s."
+                      % (shown, cluster_version, current[1], step))
+    for node, version in sorted((node_versions or {}).items()):
+        have = _upgrade_version(version)
+        if have is None or have[2] is None:
+            errors.append("node %s reports kubelet version %s, which cannot be read; nothing was changed." % (node, _show(version)))
+        elif have[1] < wanted[1] - 1:
+            errors.append("node %s runs kubelet %s, more than one minor below %s: it would skip 1.%d. "
+                          "Fix: finish the upgrade to 1.%d first (-e kube_upgrade_version=1.%d)."
+                          % (node, version, shown, have[1] + 1, have[1] + 1, have[1] + 1))
+        elif _older(wanted, have):
+            errors.append("node %s runs kubelet %s, above %s: downgrades are refused. Fix: give 1.%d or later."
+                          % (node, version, shown, have[1]))
+    return errors
+
+
+def _upgrade_version(value):
+    match = re.match(r"^v?1\.(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?$", str(value or "").strip())
+    if not match:
+        return None
+    return (1, int(match.group(1)), int(match.group(2)) if match.group(2) is not None else None)
+
+
+def _older(wanted, have):
+    """Whether ``wanted`` is below ``have``: an older minor, or the same minor with a lower patch (a minor alone
+    means its newest patch, never below)."""
+    if wanted[1] != have[1]:
+        return wanted[1] < have[1]
+    return wanted[2] is not None and have[2] is not None and wanted[2] < have[2]
+
+
 def _group_rules(out, groups, group_names):
     members = {}
     for key in sorted(GROUP_VARIABLES):
@@ -648,6 +736,7 @@ def input_errors(provided, specs, groups, group_names, releases, spec_results=()
     _url_rules(out, settings)
     _cidr_rules(out, settings.get("control_plane"), settings.get("cni"))
     _version_rules(out, settings, releases)
+    _upgrade_rules(out, settings, releases)
     _duration_rules(out, settings)
     _token_pair_rules(out, settings)
     _path_rules(out, settings)

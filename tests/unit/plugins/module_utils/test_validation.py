@@ -13,6 +13,7 @@ from ansible_collections.kubelab.cluster.plugins.module_utils._validation import
     parse_cidrs,
     parse_duration,
     parse_kube_version,
+    upgrade_step_errors,
 )
 
 
@@ -327,3 +328,55 @@ def test_day2_defaults_and_good_values_pass():
 def test_day2_bad_values_are_named(certs, backup, name):
     errors = _day2_errors(certs, backup)
     assert len(errors) == 1 and errors[0].startswith(name), errors
+
+
+# target, cluster version, nodes' kubelets, words each refusal must hold (empty: the step is allowed)
+UPGRADE_STEPS = [
+    ("1.37", "v1.36.1", {"cp1": "v1.36.1", "w1": "v1.36.1"}, []),            # one minor step, newest patch of it
+    ("1.37.2", "v1.36.1", {}, []),                                            # one minor step, an exact patch
+    ("1.36", "v1.36.1", {}, []),                                              # the current minor (rerun, or its newest patch)
+    ("1.36.4", "v1.36.1", {}, []),                                            # a patch of the current minor
+    ("1.36.1", "v1.36.1", {"w1": "v1.36.1"}, []),                             # at the target already: nothing to refuse
+    ("1.37", "v1.37.0", {"cp1": "v1.37.0", "w1": "v1.36.1"}, []),             # an interrupted upgrade, resumed
+    ("1.38", "v1.36.1", {}, [["skips 1.37", "v1.36.1", "kube_upgrade_version=1.37"]]),
+    ("1.40", "v1.36.1", {}, [["skips 1.37, 1.38, 1.39", "upgrade to 1.37 first"]]),
+    ("1.35", "v1.36.1", {}, [["1.35 is below the cluster's version v1.36.1", "downgrades are refused"]]),
+    ("1.36.0", "v1.36.1", {}, [["1.36.0 is below the cluster's version v1.36.1"]]),
+    ("v1.36.0", "v1.36.1", {}, [["1.36.0 is below"]]),
+    ("1.38", "v1.37.0", {"w1": "v1.36.1"}, [["node w1 runs kubelet v1.36.1", "would skip 1.37", "kube_upgrade_version=1.37"]]),
+    ("1.37", "v1.37.0", {"w1": "v1.38.0"}, [["node w1 runs kubelet v1.38.0, above 1.37", "downgrades are refused"]]),
+    ("1.37", "v1.37", {}, [["the cluster's version could not be read"]]),
+    ("1.37", "v1.36.1", {"w1": "unknown"}, [["node w1 reports kubelet version 'unknown'"]]),
+    ("one", "v1.36.1", {}, [["kube_upgrade_version = 'one' is not a Kubernetes version"]]),
+]
+
+
+@pytest.mark.parametrize("target, cluster, nodes, expected", UPGRADE_STEPS,
+                         ids=["%s-from-%s-%d" % (case[0], case[1], index) for index, case in enumerate(UPGRADE_STEPS)])
+def test_upgrade_steps(target, cluster, nodes, expected):
+    errors = upgrade_step_errors(target, cluster, nodes)
+    assert len(errors) == len(expected), errors
+    for error, words in zip(errors, expected):
+        for word in words:
+            assert word in error, (word, error)
+
+
+UPGRADE_SPECS = {"kube_upgrade": {"kube_upgrade_version": {"type": "str", "default": ""},
+                                  "kube_upgrade_batch_size": {"type": "int", "default": 1}}}
+
+
+@pytest.mark.parametrize("values, needle", [
+    ({"kube_upgrade_version": ""}, "is empty: the upgrade needs a target"),
+    ({"kube_upgrade_version": 1.37}, "must be a quoted string"),
+    ({"kube_upgrade_version": "1.99"}, "outside the releases"),
+    ({"kube_upgrade_version": "1.37", "kube_upgrade_batch_size": 0}, "is not a number of nodes"),
+    ({"kube_upgrade_version": "1.36", "kube_upgrade_drain_timeout": -5}, "is not a positive number of seconds"),
+])
+def test_upgrade_input_rules(values, needle):
+    errors = input_errors({"kube_upgrade": {"host": "cp1", "vars": values}}, UPGRADE_SPECS, {}, {}, RELEASES)
+    assert any(needle in error for error in errors), errors
+
+
+def test_upgrade_input_rules_pass_a_supported_target():
+    assert input_errors({"kube_upgrade": {"host": "cp1", "vars": {"kube_upgrade_version": "1.36"}}}, UPGRADE_SPECS, {}, {},
+                        RELEASES) == []
