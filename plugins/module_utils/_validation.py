@@ -282,6 +282,10 @@ def _upgrade_rules(out, settings, releases):
                 out.add("kube_upgrade", "kube_upgrade_version", value, str(exc),
                         'a quoted "1.NN" or "1.NN.P" with NN in 1.%d to 1.%d' % (oldest, newest),
                         'e.g. -e kube_upgrade_version=1.%d' % newest)
+    if values.get("kube_upgrade_kubeconfig") == "":
+        out.add("kube_upgrade", "kube_upgrade_kubeconfig", "", "is empty: the drains and the checks need the admin kubeconfig",
+                "the path on the controller of the kubeconfig the control_plane role fetched (control_plane_kubeconfig_dest)",
+                "set control_plane_kubeconfig_dest or kube_upgrade_kubeconfig to it")
     _positive(out, settings, "kube_upgrade", ("kube_upgrade_drain_timeout", "kube_upgrade_ready_timeout"))
     batch = values.get("kube_upgrade_batch_size")
     if batch is not None and (isinstance(batch, bool) or not str(batch).isdigit() or int(batch) < 1):
@@ -546,6 +550,13 @@ def _misc_rules(out, settings):
     _positive(out, settings, "worker", ("worker_ready_timeout", "worker_join_timeout"))
     _positive(out, settings, "cni", ("cni_wait_timeout",))
     _positive(out, settings, "control_plane", ("control_plane_init_timeout", "control_plane_wait_timeout"))
+    packages = settings.get("kube_packages") or {}
+    only, listed = packages.get("kube_packages_install_only"), packages.get("kube_packages_packages")
+    if isinstance(only, list) and isinstance(listed, list) and [name for name in only if name not in listed]:
+        out.add("kube_packages", "kube_packages_install_only", only,
+                "%s not in kube_packages_packages" % ", ".join(str(name) for name in only if name not in listed),
+                "names from kube_packages_packages (%s), or empty" % ", ".join(map(str, listed)),
+                "remove the others, or add them to kube_packages_packages")
     port = cp.get("control_plane_bind_port")
     if port is not None and not _port_number(port):
         out.add("control_plane", "control_plane_bind_port", port, "is not a TCP port", "1 to 65535", "e.g. 6443")

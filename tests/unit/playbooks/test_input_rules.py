@@ -141,6 +141,16 @@ RULES = {
     "proxmox_lxc_storage": ("proxmox_vm", {"proxmox_vm_guest": "lxc", "proxmox_vm_lxc_storage": "local lvm"}, "is not a Proxmox VE storage id"),
     "proxmox_lxc_ssh_keys_empty": ("proxmox_vm", {"proxmox_vm_guest": "lxc", "proxmox_vm_ssh_keys": []},
                                    "pct (root's authorized_keys) would let nobody log in"),
+    # kube_upgrade through upgrade.yml's validation play and the role alone: the target's form and range (the step
+    # from the cluster's version needs the cluster: module_utils tests and kubelab.cluster.upgrade_check).
+    "upgrade_version_empty": ("kube_upgrade", {"kube_upgrade_version": ""}, "is empty: the upgrade needs a target"),
+    "upgrade_version_float": ("kube_upgrade", {"kube_upgrade_version": 1.36}, "must be a quoted string"),
+    "upgrade_version_unsupported": ("kube_upgrade", {"kube_upgrade_version": "1.99"}, "outside the releases"),
+    "upgrade_version_form": ("kube_upgrade", {"kube_upgrade_version": "v1.36"}, "kube_upgrade_version = 'v1.36'"),
+    "upgrade_batch_size": ("kube_upgrade", {"kube_upgrade_version": "1.36", "kube_upgrade_batch_size": 0}, "is not a number of nodes"),
+    "upgrade_drain_timeout": ("kube_upgrade", {"kube_upgrade_version": "1.36", "kube_upgrade_drain_timeout": 0},
+                              "kube_upgrade_drain_timeout = 0"),
+    "packages_install_only": ("kube_packages", {"kube_packages_install_only": ["helm"]}, "helm not in kube_packages_packages"),
 }
 # Inventory-group rules of the playbooks: (control plane hosts, workers, extra vars, substring).
 PLAY_ONLY = {
@@ -184,6 +194,8 @@ def _playbook(name, role=""):
         return "playbooks/app.yml"
     if "proxmox" in (role or name):
         return "playbooks/lab.yml"
+    if role == "kube_upgrade" or name.startswith("upgrade"):
+        return "playbooks/upgrade.yml"
     return "playbooks/minikube.yml" if "minikube" in (role or name) else "playbooks/site.yml"
 
 

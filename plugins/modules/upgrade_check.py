@@ -1,0 +1,199 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kubelab.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r"""
+---
+module: upgrade_check
+short_description: Refuse an upgrade that skips a minor, downgrades or would stop on a blocked drain, before any change
+version_added: 0.2.0
+description:
+  - Reads the cluster once - the API server's version and each Node's kubelet version, whether it is cordoned and
+    whether an interrupted upgrade left its mark (the C(kubelab.cluster/upgrade) annotation) - and applies the
+    version-step rules of C(module_utils/_validation.py) to O(target) - one minor step or a patch of the current minor,
+    never a skipped minor, never a downgrade, for the control plane and each node; the refusal names the versions.
+  - Then asks the API server for a server-side dry run (C(dryRun=All)) of every eviction the drains still to come
+    would make (DaemonSet pods, mirror pods and finished pods stay, as with C(kubectl drain --ignore-daemonsets)) and
+    names each pod a PodDisruptionBudget would block, with its node, and each pod no controller owns (a drain would
+    delete it for good, and refuses to without force). Nothing is evicted, cordoned or changed.
+  - Fails with every problem at once unless O(report_only) (then the blocked pods are only returned: the kube_upgrade
+    role passes it with its opt-in delete fallback).
+  - Runs where the kubernetes Python client is (the controller, with the admin kubeconfig), like kubernetes.core's modules.
+author:
+  - kubelab.cluster maintainers (@kubelab)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: It changes nothing in any mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  target:
+    description: The version to upgrade to, C(1.NN) (the newest patch of the minor) or C(1.NN.P).
+    type: str
+    required: true
+  nodes:
+    description: Names of the Nodes to upgrade, in the order they will be drained.
+    type: list
+    elements: str
+    required: true
+  kubeconfig:
+    description: Path of the admin kubeconfig.
+    type: path
+    required: true
+  context:
+    description: Context of the kubeconfig (empty - its current context).
+    type: str
+    default: ""
+  report_only:
+    description: Return the pods a drain would be blocked by in RV(blocked) without failing (the version rules still fail).
+    type: bool
+    default: false
+requirements:
+  - kubernetes (the Python client)
+notes:
+  - A dry run answers for the cluster as it is; pods that move while nodes are drained one by one can meet a budget
+    that had room before. The drain itself stops then, with the pod named, before that node is upgraded.
+"""
+
+EXAMPLES = r"""
+- name: Refuse the upgrade before any change
+  kubelab.cluster.upgrade_check:
+    target: "1.37"
+    nodes: [cp1, w1, w2]
+    kubeconfig: artifacts/kubernetes-admin.conf
+  delegate_to: localhost
+  run_once: true
+"""
+
+RETURN = r"""
+cluster_version:
+  description: The API server's version (C(gitVersion) of C(/version)).
+  returned: always
+  type: str
+  sample: v1.36.1
+nodes:
+  description: Node name to its C(kubelet_version), C(unschedulable), C(upgrading) (the annotation an interrupted run left, or null).
+  returned: always
+  type: dict
+  sample: {"w1": {"kubelet_version": "v1.36.1", "unschedulable": false, "upgrading": null}}
+drained:
+  description: The nodes whose drain was dry-run (those an upgrade to O(target) still drains), in order.
+  returned: always
+  type: list
+  elements: str
+evicted:
+  description: Node to the pods (namespace/name) its drain would evict.
+  returned: always
+  type: dict
+  sample: {"w1": ["default/web-5d4f8b7c9-abcde"]}
+blocked:
+  description: Node to the pods whose eviction the API server refused in the dry run, each C(pod) and C(reason).
+  returned: always
+  type: dict
+  sample: {"w1": [{"pod": "default/web-5d4f8b7c9-abcde", "reason": "Cannot evict pod as it would violate the pod's disruption budget."}]}
+"""
+
+import json
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.kubelab.cluster.plugins.module_utils._drain import (
+    UNMANAGED,
+    UPGRADE_ANNOTATION,
+    blocked_message,
+    blocked_report,
+    nodes_to_drain,
+    pods_to_evict,
+    unmanaged,
+)
+from ansible_collections.kubelab.cluster.plugins.module_utils._validation import upgrade_step_errors
+
+try:
+    from kubernetes import client, config
+    from kubernetes.client.rest import ApiException
+    IMPORT_ERROR = None
+except ImportError:
+    IMPORT_ERROR = traceback.format_exc()
+
+
+def _message(exc):
+    try:
+        return json.loads(exc.body or "{}").get("message") or exc.reason
+    except (ValueError, AttributeError):
+        return str(exc.reason)
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(
+        target=dict(type="str", required=True),
+        nodes=dict(type="list", elements="str", required=True),
+        kubeconfig=dict(type="path", required=True),
+        context=dict(type="str", default=""),
+        report_only=dict(type="bool", default=False),
+    ), supports_check_mode=True)
+    if IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=IMPORT_ERROR)
+    params = module.params
+    try:
+        api_client = config.new_client_from_config(config_file=params["kubeconfig"], context=params["context"] or None)
+        core = client.CoreV1Api(api_client)
+        cluster_version = client.VersionApi(api_client).get_code().git_version
+        listed = {item.metadata.name: item for item in core.list_node().items}
+    except ApiException as exc:
+        module.fail_json(msg="reading the cluster with %s failed: %s" % (params["kubeconfig"], _message(exc)))
+    except Exception as exc:  # pylint: disable=broad-except  # a kubeconfig or connection problem ends the same way
+        module.fail_json(msg="reading the cluster with %s failed: %s" % (params["kubeconfig"], exc))
+    missing = [node for node in params["nodes"] if node not in listed]
+    if missing:
+        module.fail_json(msg="the cluster has no Node %s (it has %s); the inventory names each node as its Node is named"
+                         % (", ".join(missing), ", ".join(sorted(listed))))
+    nodes = {}
+    for name in params["nodes"]:
+        item = listed[name]
+        nodes[name] = {"kubelet_version": item.status.node_info.kubelet_version,
+                       "unschedulable": bool(item.spec.unschedulable),
+                       "upgrading": (item.metadata.annotations or {}).get(UPGRADE_ANNOTATION)}
+    result = dict(changed=False, cluster_version=cluster_version, nodes=nodes, drained=[], evicted={}, blocked={})
+    problems = upgrade_step_errors(params["target"], cluster_version, {name: nodes[name]["kubelet_version"] for name in nodes})
+    if problems:
+        module.fail_json(msg="\n- ".join(["The upgrade was refused before any change:"] + problems), **result)
+
+    result["drained"] = nodes_to_drain(params["target"], cluster_version, {name: nodes[name]["kubelet_version"] for name in nodes})
+    answers = {}
+    for node in result["drained"]:
+        try:
+            listed_pods = core.list_pod_for_all_namespaces(field_selector="spec.nodeName=%s" % node)
+        except ApiException as exc:
+            module.fail_json(msg="listing the pods of node %s failed: %s" % (node, _message(exc)), **result)
+        # The API's own field names (ownerReferences, ...), as the filters read them.
+        pods = [api_client.sanitize_for_serialization(item) for item in listed_pods.items]
+        result["evicted"][node] = pods_to_evict(pods)
+        bare = set(pods_to_evict([pod for pod in pods if unmanaged(pod)]))
+        answers[node] = {name: (None, UNMANAGED) for name in bare}
+        for name in [name for name in result["evicted"][node] if name not in bare]:
+            namespace, pod = name.split("/", 1)
+            body = client.V1Eviction(metadata=client.V1ObjectMeta(name=pod, namespace=namespace))
+            try:
+                core.create_namespaced_pod_eviction(pod, namespace, body, dry_run="All")
+                answers[node][name] = (201, "")
+            except ApiException as exc:
+                answers[node][name] = (exc.status, _message(exc))
+    result["blocked"] = blocked_report(answers)
+    if result["blocked"] and not params["report_only"]:
+        module.fail_json(msg=blocked_message(result["blocked"]), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
