@@ -121,7 +121,7 @@ def test_unknown_subcommands_say_they_are_not_implemented(tmp_path):
     rc, _out, err = run(kubectl, "delete", "pod", "x")
     assert rc == 1 and "not implemented by the kubectl test double" in err
     kubeadm = load("kubeadm", tmp_path / "root", fake_proc(tmp_path))
-    rc, _out, err = run(kubeadm, "upgrade", "apply")
+    rc, _out, err = run(kubeadm, "upgrade", "diff")
     assert rc == 1 and "not implemented by the kubeadm test double" in err
 
 

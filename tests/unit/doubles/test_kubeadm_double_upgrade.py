@@ -1,0 +1,115 @@
+"""`kubeadm upgrade plan|apply|node` of the kubeadm double: kubeadm's version policy and output shapes (the shapes the
+collection's parser reads in real output, tests/unit/fixtures/kubeadm/upgrade_*)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+# cri_socket is a fixture: importing it makes it available to this module's tests.
+from test_kubeadm_double import HAS_OPENSSL, cri_socket, fake_proc, load, run, write_config  # noqa: F401 pylint: disable=unused-import
+
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_upgrade import (
+    manifest_versions,
+    parse_upgrade_plan,
+    policy_errors,
+)
+
+pytestmark = pytest.mark.skipif(not HAS_OPENSSL, reason="the kubeadm double makes its CA with openssl")
+
+
+@pytest.fixture
+def cluster(tmp_path, cri_socket):
+    """A control plane the double initialized at v1.36.1, and a loader for a kubeadm double of another version."""
+    root = tmp_path / "root"
+    kubeadm = load("kubeadm", root, fake_proc(tmp_path))
+    rc, _out, err = run(kubeadm, "init", "--config", write_config(tmp_path / "k.yaml", cri_socket))
+    assert rc == 0, err
+
+    def at(version):
+        os.environ["KUBELAB_DOUBLE_VERSION"] = version
+        try:
+            return load("kubeadm", root, fake_proc(tmp_path))
+        finally:
+            del os.environ["KUBELAB_DOUBLE_VERSION"]
+    return root, at
+
+
+def _manifests(root):
+    return manifest_versions({name: (root / "etc/kubernetes/manifests" / (name + ".yaml")).read_text()
+                              for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler")})
+
+
+def test_plan_text_and_json_read_by_the_collection_s_parser(cluster):
+    _root, at = cluster
+    kubeadm = at("v1.37.2")
+    rc, out, err = run(kubeadm, "upgrade", "plan", "v1.37.2")
+    assert rc == 0, err
+    text = parse_upgrade_plan(out)
+    assert (text["format"], text["cluster_version"], text["target_version"]) == ("text", "v1.36.1", "v1.37.2")
+    assert text["control_plane"]["kube-apiserver"] == "v1.36.1" and text["apply_versions"] == ["v1.37.2"]
+    assert [k["node"] for k in text["kubelets"]] == ["cp1"]
+    rc, out, err = run(kubeadm, "upgrade", "plan", "v1.37.2", "-o", "json")
+    assert rc == 0, err
+    plan = parse_upgrade_plan(out)
+    assert (plan["format"], plan["api_version"]) == ("json", "output.kubeadm.k8s.io/v1alpha3")
+    assert plan["control_plane"] == text["control_plane"] and plan["kubelets"] == text["kubelets"]
+
+
+def test_apply_refuses_a_skipped_minor(cluster):
+    root, at = cluster
+    rc, _out, err = run(at("v1.38.0"), "upgrade", "apply", "v1.38.0", "--yes")
+    assert rc == 1
+    assert policy_errors(err) == ['Specified version to upgrade to "v1.38.0" is too high; kubeadm can upgrade only 1 minor '
+                                  'version at a time']
+    assert set(_manifests(root).values()) == {"v1.36.1"}
+
+
+def test_apply_below_the_cluster_s_minor_is_refused_without_force(cluster):
+    root, at = cluster
+    rc, _out, err = run(at("v1.36.1"), "upgrade", "apply", "v1.35.4", "--yes")
+    assert rc == 1 and "Can be bypassed if you pass the --force flag" in err
+    assert policy_errors(err) == ["Kubeadm version v1.36.1 can only be used to upgrade to Kubernetes version 1.36"]
+    assert set(_manifests(root).values()) == {"v1.36.1"}
+
+
+def test_apply_with_an_older_kubeadm_than_the_target_is_refused(cluster):
+    _root, at = cluster
+    rc, _out, err = run(at("v1.36.1"), "upgrade", "apply", "v1.37.0", "--yes")
+    assert rc == 1 and "at least one minor release higher than the kubeadm minor release (37 > 36)" in err
+
+
+def test_apply_moves_the_control_plane_and_a_rerun_changes_nothing(cluster):
+    root, at = cluster
+    kubeadm = at("v1.37.2")
+    rc, out, err = run(kubeadm, "upgrade", "apply", "v1.37.2", "--yes")
+    assert rc == 0, err
+    assert '[upgrade] SUCCESS! A control plane node of your cluster was upgraded to "v1.37.2".' in out
+    assert set(_manifests(root).values()) == {"v1.37.2"}
+    rc, out, _err = run(kubeadm, "upgrade", "plan", "v1.37.2", "-o", "json")
+    plan = parse_upgrade_plan(out)
+    assert plan["cluster_version"] == "v1.37.2" and plan["control_plane"]["kube-proxy"] == "v1.37.2"
+    # upgrade node on the node apply already upgraded: every static pod is equal, nothing moves.
+    before = {p.name: p.stat().st_mtime_ns for p in (root / "etc/kubernetes/manifests").iterdir()}
+    rc, out, err = run(kubeadm, "upgrade", "node")
+    assert rc == 0, err
+    assert out.count("are equal, skipping upgrade") == 3
+    assert {p.name: p.stat().st_mtime_ns for p in (root / "etc/kubernetes/manifests").iterdir()} == before
+
+
+def test_apply_without_yes_asks_and_stops_on_no(cluster, monkeypatch):
+    root, at = cluster
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("n\n"))
+    rc, out, err = run(at("v1.37.2"), "upgrade", "apply", "v1.37.2")
+    assert rc == 1 and "Are you sure you want to proceed? [y/N]" in out and "won't proceed" in err
+    assert set(_manifests(root).values()) == {"v1.36.1"}
+
+
+def test_upgrade_node_on_a_worker_needs_its_kubelet_conf(tmp_path):
+    worker = load("kubeadm", tmp_path / "worker", fake_proc(tmp_path))
+    rc, _out, err = run(worker, "upgrade", "node")
+    assert rc == 1 and "/etc/kubernetes/kubelet.conf: no such file or directory" in err
+    (tmp_path / "worker/etc/kubernetes").mkdir(parents=True)
+    (tmp_path / "worker/etc/kubernetes/kubelet.conf").write_text("apiVersion: v1\n")
+    rc, out, err = run(worker, "upgrade", "node")
+    assert rc == 0 and "Skipping phase. Not a control plane node." in out, err
