@@ -21,7 +21,7 @@ description:
     would make (DaemonSet pods, mirror pods and finished pods stay, as with C(kubectl drain --ignore-daemonsets)) and
     names each pod a PodDisruptionBudget would block, with its node, and each pod no controller owns (a drain would
     delete it for good, and refuses to without force). Nothing is evicted, cordoned or changed.
-  - Fails with every problem at once unless O(report_only) (then the blocked pods are only returned: the kube_upgrade
+  - Fails with every problem at once unless O(report_only) (then the blocked pods are only returned - the kube_upgrade
     role passes it with its opt-in delete fallback).
   - Runs where the kubernetes Python client is (the controller, with the admin kubeconfig), like kubernetes.core's modules.
 author:
