@@ -120,8 +120,10 @@ from ansible_collections.kubelab.cluster.plugins.module_utils._drain import (
 from ansible_collections.kubelab.cluster.plugins.module_utils._validation import upgrade_step_errors
 
 try:
-    from kubernetes import client, config
+    from kubernetes import config
     from kubernetes.client.rest import ApiException
+    from kubernetes.dynamic import DynamicClient
+    from kubernetes.dynamic.exceptions import DynamicApiError
     IMPORT_ERROR = None
 except ImportError:
     IMPORT_ERROR = traceback.format_exc()
@@ -130,8 +132,8 @@ except ImportError:
 def _message(exc):
     try:
         return json.loads(exc.body or "{}").get("message") or exc.reason
-    except (ValueError, AttributeError):
-        return str(exc.reason)
+    except (ValueError, AttributeError, TypeError):
+        return str(getattr(exc, "reason", exc))
 
 
 def main():
@@ -145,12 +147,13 @@ def main():
     if IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=IMPORT_ERROR)
     params = module.params
+    # The DynamicClient, as kubernetes.core reads objects: plain dicts, no model validation.
     try:
-        api_client = config.new_client_from_config(config_file=params["kubeconfig"], context=params["context"] or None)
-        core = client.CoreV1Api(api_client)
-        cluster_version = client.VersionApi(api_client).get_code().git_version
-        listed = {item.metadata.name: item for item in core.list_node().items}
-    except ApiException as exc:
+        dynamic = DynamicClient(config.new_client_from_config(config_file=params["kubeconfig"], context=params["context"] or None))
+        cluster_version = dynamic.version["kubernetes"]["gitVersion"]
+        listed = {item["metadata"]["name"]: item for item in dynamic.resources.get(api_version="v1", kind="Node").get().to_dict()["items"]}
+        pods_api = dynamic.resources.get(api_version="v1", kind="Pod")
+    except (ApiException, DynamicApiError) as exc:
         module.fail_json(msg="reading the cluster with %s failed: %s" % (params["kubeconfig"], _message(exc)))
     except Exception as exc:  # pylint: disable=broad-except  # a kubeconfig or connection problem ends the same way
         module.fail_json(msg="reading the cluster with %s failed: %s" % (params["kubeconfig"], exc))
@@ -161,9 +164,9 @@ def main():
     nodes = {}
     for name in params["nodes"]:
         item = listed[name]
-        nodes[name] = {"kubelet_version": item.status.node_info.kubelet_version,
-                       "unschedulable": bool(item.spec.unschedulable),
-                       "upgrading": (item.metadata.annotations or {}).get(UPGRADE_ANNOTATION)}
+        nodes[name] = {"kubelet_version": ((item.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion"),
+                       "unschedulable": bool((item.get("spec") or {}).get("unschedulable")),
+                       "upgrading": (item["metadata"].get("annotations") or {}).get(UPGRADE_ANNOTATION)}
     result = dict(changed=False, cluster_version=cluster_version, nodes=nodes, drained=[], evicted={}, blocked={})
     problems = upgrade_step_errors(params["target"], cluster_version, {name: nodes[name]["kubelet_version"] for name in nodes})
     if problems:
@@ -173,21 +176,19 @@ def main():
     answers = {}
     for node in result["drained"]:
         try:
-            listed_pods = core.list_pod_for_all_namespaces(field_selector="spec.nodeName=%s" % node)
-        except ApiException as exc:
+            pods = pods_api.get(field_selector="spec.nodeName=%s" % node).to_dict()["items"]
+        except (ApiException, DynamicApiError) as exc:
             module.fail_json(msg="listing the pods of node %s failed: %s" % (node, _message(exc)), **result)
-        # The API's own field names (ownerReferences, ...), as the filters read them.
-        pods = [api_client.sanitize_for_serialization(item) for item in listed_pods.items]
         result["evicted"][node] = pods_to_evict(pods)
         bare = set(pods_to_evict([pod for pod in pods if unmanaged(pod)]))
         answers[node] = {name: (None, UNMANAGED) for name in bare}
         for name in [name for name in result["evicted"][node] if name not in bare]:
             namespace, pod = name.split("/", 1)
-            body = client.V1Eviction(metadata=client.V1ObjectMeta(name=pod, namespace=namespace))
+            body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": pod, "namespace": namespace}}
             try:
-                core.create_namespaced_pod_eviction(pod, namespace, body, dry_run="All")
+                dynamic.request("POST", "/api/v1/namespaces/%s/pods/%s/eviction" % (namespace, pod), body=body, dry_run="All")
                 answers[node][name] = (201, "")
-            except ApiException as exc:
+            except (ApiException, DynamicApiError) as exc:
                 answers[node][name] = (exc.status, _message(exc))
     result["blocked"] = blocked_report(answers)
     if result["blocked"] and not params["report_only"]:

@@ -149,6 +149,7 @@ RESOURCES = [
     Res("", "v1", "configmaps", "ConfigMap", True, ["cm"]),
     Res("apps", "v1", "deployments", "Deployment", True, ["deploy"]),
     Res("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"]),
+    Res("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ["pdb"]),
 ]
 BY_PLURAL = {(r.group, r.plural): r for r in RESOURCES}
 BY_KIND = {r.kind: r for r in RESOURCES}
@@ -792,16 +793,62 @@ class Cluster:
 
     def list(self, res, ns, label_selector, field_selector):
         lreqs = parse_label_selector(label_selector)
+        node = None
         if field_selector:
-            raise bad_request("field selectors are not imitated by the API-server test double")
+            # kubectl drain's (and kubernetes.core.k8s_drain's) one field selector; others are not imitated.
+            found = re.match(r"^spec\.nodeName=([^,]+)$", field_selector)
+            if res.kind != "Pod" or not found:
+                raise bad_request("field selectors other than spec.nodeName=NODE on pods are not imitated by the API-server test double")
+            node = found.group(1)
         out = []
         for obj in self.items(res.plural, ns if res.namespaced else None):
+            if node is not None and (obj.get("spec") or {}).get("nodeName") != node:
+                continue
             if labels_match(lreqs, obj["metadata"].get("labels")):
                 item = copy.deepcopy(obj)
                 item.pop("kind", None)
                 item.pop("apiVersion", None)
                 out.append(item)
         return {"kind": res.kind + "List", "apiVersion": res.api_version, "metadata": {"resourceVersion": str(self.rv)}, "items": out}
+
+    # -- eviction (pods/eviction of pkg/registry/core/pod/storage/eviction.go, with its texts) -----------
+    def evict(self, ns, name, dry_run):
+        """The Eviction subresource: refused (429) when the one PodDisruptionBudget selecting the pod allows no
+        disruption now - its healthy (Ready) pods minus what minAvailable or maxUnavailable keeps - else the pod is
+        deleted (with dryRun, nothing is). The double computes the budget at the request; the real one reads the
+        status the disruption controller keeps (its lag is not imitated)."""
+        with self.lock:
+            pod = self.get(BY_KIND["Pod"], ns, name)
+            labels = pod["metadata"].get("labels") or {}
+            budgets = [pdb for pdb in self.items("poddisruptionbudgets", ns)
+                       if self._selects((pdb.get("spec") or {}).get("selector") or {}, labels)]
+            if len(budgets) > 1:
+                raise ApiError(500, "InternalError", "This pod has more than one PodDisruptionBudget, which the eviction "
+                               "subresource does not support.")
+            if budgets and self._ready(pod):
+                spec = budgets[0].get("spec") or {}
+                pods = [p for p in self.items("pods", ns) if self._selects(spec.get("selector") or {}, p["metadata"].get("labels") or {})]
+                healthy = len([p for p in pods if self._ready(p)])
+                if "minAvailable" in spec:
+                    desired = int_or_percent(spec["minAvailable"], len(pods), True)
+                else:
+                    desired = len(pods) - int_or_percent(spec.get("maxUnavailable", 0), len(pods), False)
+                if healthy - desired <= 0:
+                    raise ApiError(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.",
+                                   {"causes": [{"reason": "DisruptionBudget", "message": "The disruption budget %s needs %d healthy "
+                                                "pods and has %d currently" % (budgets[0]["metadata"]["name"], desired, healthy)}]})
+            if not dry_run:
+                self.delete(BY_KIND["Pod"], ns, name, {}, False)
+            return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
+    @staticmethod
+    def _selects(selector, labels):
+        wanted = selector.get("matchLabels") or {}
+        return bool(wanted) and all(labels.get(key) == value for key, value in wanted.items())
+
+    @staticmethod
+    def _ready(pod):
+        return any(c.get("type") == "Ready" and c.get("status") == "True" for c in (pod.get("status") or {}).get("conditions") or [])
 
     # -- events (one per occurrence: the real recorder's aggregation and counts are not imitated) ----
     def event(self, obj, etype, reason, message, component, host=None, field_path=None):
@@ -1366,13 +1413,14 @@ def discovery(cluster, path):
     if path == "/api":
         return {"kind": "APIVersions", "versions": ["v1"],
                 "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": cluster.server_address}]}
-    group = {"name": "apps", "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
-             "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}}
+    groups = [{"name": name, "versions": [{"groupVersion": name + "/v1", "version": "v1"}],
+               "preferredVersion": {"groupVersion": name + "/v1", "version": "v1"}} for name in ("apps", "policy")]
     if path == "/apis":
-        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [group]}
-    if path == "/apis/apps":
-        return dict({"kind": "APIGroup", "apiVersion": "v1"}, **group)
-    for prefix, gv in (("/api/v1", "v1"), ("/apis/apps/v1", "apps/v1")):
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+    for group in groups:
+        if path == "/apis/" + group["name"]:
+            return dict({"kind": "APIGroup", "apiVersion": "v1"}, **group)
+    for prefix, gv in (("/api/v1", "v1"), ("/apis/apps/v1", "apps/v1"), ("/apis/policy/v1", "policy/v1")):
         if path == prefix:
             resources = [r.api_resource() for r in RESOURCES if r.api_version == gv]
             return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
@@ -1447,14 +1495,17 @@ class Handler(BaseHTTPRequestHandler):
         parts = path.strip("/").split("/")
         if parts[:2] == ["api", "v1"]:
             group, rest = "", parts[2:]
-        elif parts[:3] == ["apis", "apps", "v1"]:
-            group, rest = "apps", parts[3:]
+        elif parts[:3] in (["apis", "apps", "v1"], ["apis", "policy", "v1"]):
+            group, rest = parts[1], parts[3:]
         else:
             raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
         ns = None
         if len(rest) >= 3 and rest[0] == "namespaces" and (group, rest[2]) in BY_PLURAL:
             ns, rest = rest[1], rest[2:]
         res = BY_PLURAL.get((group, rest[0])) if rest else None
+        if res is not None and res.kind == "Pod" and ns is not None and len(rest) == 3 and rest[2] == "eviction" and method == "POST":
+            dry = query.get("dryRun") or []
+            return 201, cluster.evict(ns, rest[1], bool(dry))
         if res is None or len(rest) > 2 or (ns is not None and not res.namespaced) or (res.namespaced and ns is None and len(rest) > 1):
             raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
         name = rest[1] if len(rest) > 1 else None

@@ -607,3 +607,48 @@ def test_kubernetes_core_idempotence_and_check_mode(double, ns, tmp_path):
     assert run(write(3), "--check") == 1
     after = get(double, "Deployment", ns, "e2e", "apps/v1")
     assert after["spec"]["replicas"] == 2 and after["metadata"]["resourceVersion"] == dep["metadata"]["resourceVersion"]
+
+
+def _ready_pods(double, ns, selector, count):
+    def ready():
+        pods = pods_of(double, ns, selector)
+        ok = [p for p in pods if any(c["type"] == "Ready" and c["status"] == "True" for c in (p.get("status") or {}).get("conditions") or [])]
+        return pods if len(ok) == count else None
+    return wait_for(ready, what="%d ready pods" % count)
+
+
+def test_eviction_honours_the_pod_disruption_budget(double, ns):
+    double.res("Deployment", "apps/v1").create(namespace=ns, body=deployment("guarded", replicas=2))
+    pods = _ready_pods(double, ns, "app=guarded", 2)
+    pdbs = double.res("PodDisruptionBudget", "policy/v1")
+    pdbs.create(namespace=ns, body={"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "guarded"},
+                                    "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "guarded"}}}})
+    name = pods[0]["metadata"]["name"]
+    path = "/api/v1/namespaces/%s/pods/%s/eviction" % (ns, name)
+    body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name, "namespace": ns}}
+    code, text = double.raw(path + "?dryRun=All", method="POST", body=body)
+    status = json.loads(text)
+    assert code == 429 and status["message"] == "Cannot evict pod as it would violate the pod's disruption budget."
+    assert status["details"]["causes"][0]["message"] == "The disruption budget guarded needs 2 healthy pods and has 2 currently"
+    pdbs.patch(namespace=ns, name="guarded", body={"spec": {"minAvailable": 1}})
+    assert double.raw(path + "?dryRun=All", method="POST", body=body)[0] == 201
+    assert name in [p["metadata"]["name"] for p in pods_of(double, ns, "app=guarded")], "a dry run evicts nothing"
+    assert double.raw(path, method="POST", body=body)[0] == 201
+    wait_for(lambda: name not in [p["metadata"]["name"] for p in pods_of(double, ns, "app=guarded")], what="the evicted pod gone")
+    # A pod two budgets select: the eviction API refuses it.
+    pdbs.create(namespace=ns, body={"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "second"},
+                                    "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "guarded"}}}})
+    other = _ready_pods(double, ns, "app=guarded", 2)[0]["metadata"]["name"]
+    code, text = double.raw("/api/v1/namespaces/%s/pods/%s/eviction?dryRun=All" % (ns, other), method="POST",
+                            body=dict(body, metadata={"name": other, "namespace": ns}))
+    assert code == 500 and "more than one PodDisruptionBudget" in json.loads(text)["message"]
+
+
+def test_pods_listed_by_node(double, ns):
+    double.res("Deployment", "apps/v1").create(namespace=ns, body=deployment("spread", replicas=1))
+    _ready_pods(double, ns, "app=spread", 1)
+    on_node1 = double.res("Pod").get(namespace=ns, field_selector="spec.nodeName=node1").to_dict()["items"]
+    assert [p["spec"]["nodeName"] for p in on_node1] == ["node1"]
+    assert double.res("Pod").get(namespace=ns, field_selector="spec.nodeName=cp1").to_dict()["items"] == []
+    with pytest.raises(k8s_exc.BadRequestError):
+        double.res("Pod").get(namespace=ns, field_selector="status.phase=Running")
