@@ -519,6 +519,8 @@ class Cluster:
                 self.nodes.append((name, addr or "127.0.0.1", role == "control-plane"))
         # The node API refreshes the nodes from the kubeadm double's state with this (cluster) -> None.
         self.node_source = None
+        # Node name -> the kubelet version its kubelet posted in status.nodeInfo.
+        self.kubelet_versions = {}
         self.kstate, self.dstate = {}, {}
         self.rr, self.ep_rr, self.managed_endpoints = 0, {}, set()
         self.server_address = ""
@@ -1651,6 +1653,11 @@ def node_ready(state, info):
     return ("True", "KubeletReady", "kubelet is posting ready status (test double)")
 
 
+def cluster_version(kubeadm, state):
+    """The control plane's version: what kubeadm init or upgrade apply last set, else the kubeadm double's own."""
+    return (state.get("cluster") or {}).get("kubernetes_version") or kubeadm.VERSION
+
+
 def registered_nodes(state):
     """(name, address, control plane?) of the nodes the kubeadm double registered, init's first."""
     return [(name, info.get("address") or "", info.get("role") == "control-plane")
@@ -1663,12 +1670,17 @@ def sync_nodes(kubeadm, cluster):
     state = kubeadm.load_state()
     entries = registered_nodes(state)
     for index, (name, address, control) in enumerate(entries):
-        new = node_object(name, address, index, control, node_ready(state, state["nodes"][name]), kubeadm.VERSION)
+        # The version a node's kubelet posted (the kubelet double does), else the control plane's.
+        version = cluster.kubelet_versions.get(name) or cluster_version(kubeadm, state)
+        new = node_object(name, address, index, control, node_ready(state, state["nodes"][name]), version)
         old = cluster.stored("nodes", "", name)
         if old is None:
             cluster.create(BY_KIND["Node"], None, new, keep_status=True)
             continue
         new["metadata"] = dict(old["metadata"], labels=dict(old["metadata"].get("labels") or {}, **new["metadata"]["labels"]))
+        # A cordon (kubectl cordon, kubernetes.core.k8s_drain) is the Node's own spec, not the kubeadm double's state.
+        if (old.get("spec") or {}).get("unschedulable"):
+            new["spec"]["unschedulable"] = True
         cond, old_cond = new["status"]["conditions"][0], old["status"]["conditions"][0]
         if (cond["status"], cond["reason"]) == (old_cond["status"], old_cond["reason"]):
             new["status"]["conditions"] = old["status"]["conditions"]
@@ -1827,6 +1839,9 @@ def node_status(kubeadm, cluster, name, user, admin, body):
         raise ApiError(403, "Forbidden", 'nodes "%s" is forbidden: User "%s" cannot patch resource "nodes/status" in API group '
                        '"" at the cluster scope' % (name, user), {"name": name, "kind": "nodes"})
     with cluster.lock:
+        posted = (((body or {}).get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion")
+        if posted:
+            cluster.kubelet_versions[name] = posted
         sync_nodes(kubeadm, cluster)
         node = copy.deepcopy(cluster.get(BY_KIND["Node"], None, name))
         node["status"] = strategic_merge(node.get("status"), (body or {}).get("status") or {}, ("status",))
@@ -1857,8 +1872,9 @@ def node_route(handler, method, path, raw):
     user, groups = client_user(handler)
     if method == "GET":
         if path == "/version":
-            major, minor = kubeadm.VERSION.lstrip("v").split(".")[:2]
-            return {"major": major, "minor": minor, "gitVersion": kubeadm.VERSION, "platform": "linux/amd64"}
+            version = cluster_version(kubeadm, state)
+            major, minor = version.lstrip("v").split(".")[:2]
+            return {"major": major, "minor": minor, "gitVersion": version, "platform": "linux/amd64"}
         if path in PHASE_OBJECTS:
             return phase_object(kubeadm, state, path, user, groups)
         if path == "/api/v1/namespaces/kube-public/configmaps/cluster-info":

@@ -7,7 +7,17 @@ import os
 
 import pytest
 # cri_socket is a fixture: importing it makes it available to this module's tests.
-from test_kubeadm_double import HAS_OPENSSL, cri_socket, fake_proc, load, run, write_config  # noqa: F401 pylint: disable=unused-import
+from test_kubeadm_double import (  # noqa: F401 pylint: disable=unused-import
+    HAS_OPENSSL,
+    client_call,
+    cri_socket,
+    fake_proc,
+    free_port,
+    load,
+    run,
+    start_apiserver,
+    write_config,
+)
 
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_upgrade import (
     manifest_versions,
@@ -113,3 +123,31 @@ def test_upgrade_node_on_a_worker_needs_its_kubelet_conf(tmp_path):
     (tmp_path / "worker/etc/kubernetes/kubelet.conf").write_text("apiVersion: v1\n")
     rc, out, err = run(worker, "upgrade", "node")
     assert rc == 0 and "Skipping phase. Not a control plane node." in out, err
+
+
+def test_the_api_server_reports_the_applied_version_and_each_kubelet_s_own(cluster):
+    """The API-server double of the node: /version follows upgrade apply (the state), a Node's kubeletVersion what its
+    kubelet posted (else the control plane's), and a cordon survives the double's refresh of the Node."""
+    root, at = cluster
+    port = free_port()
+    server = start_apiserver(port, dict(os.environ))
+    endpoint, k8s = f"127.0.0.1:{port}", root / "etc/kubernetes"
+    try:
+        assert client_call(endpoint, k8s / "admin.conf", "GET", "/version")[1]["gitVersion"] == "v1.36.1"
+        rc, _out, err = run(at("v1.37.2"), "upgrade", "apply", "v1.37.2", "--yes")
+        assert rc == 0, err
+        assert client_call(endpoint, k8s / "admin.conf", "GET", "/version")[1]["gitVersion"] == "v1.37.2"
+        node = client_call(endpoint, k8s / "admin.conf", "GET", "/api/v1/nodes/cp1")[1]
+        assert node["status"]["nodeInfo"]["kubeletVersion"] == "v1.37.2"
+        code, _node = client_call(endpoint, k8s / "kubelet.conf", "PATCH", "/api/v1/nodes/cp1/status",
+                                  {"status": {"nodeInfo": {"kubeletVersion": "v1.36.1"}}},
+                                  ctype="application/strategic-merge-patch+json")
+        assert code == 200
+        code, _node = client_call(endpoint, k8s / "admin.conf", "PATCH", "/api/v1/nodes/cp1", {"spec": {"unschedulable": True}},
+                                  ctype="application/strategic-merge-patch+json")
+        assert code == 200
+        node = client_call(endpoint, k8s / "admin.conf", "GET", "/api/v1/nodes/cp1")[1]
+        assert node["status"]["nodeInfo"]["kubeletVersion"] == "v1.36.1" and node["spec"]["unschedulable"] is True
+    finally:
+        server.kill()
+        server.wait()
