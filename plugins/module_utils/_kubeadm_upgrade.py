@@ -44,11 +44,6 @@ def parse_version(value):
     return (int(match.group(1)), int(match.group(2)), int(match.group(3)) if match.group(3) is not None else None)
 
 
-def version_text(version):
-    """``v1.37.2`` (or ``v1.37``) of a :func:`parse_version` tuple."""
-    return "v%d.%d" % version[:2] + (".%d" % version[2] if version[2] is not None else "")
-
-
 def _counted(text):
     """``(count, version)`` of ``3 x v1.26.0``, or ``(None, text)``."""
     match = _COUNT_RE.match(text.strip())

@@ -424,6 +424,7 @@ ROLE_GROUPS = (
     ("cni", "cni_control_plane_group", True),
     ("worker", "worker_control_plane_group", True),
     ("worker", "worker_group", False),
+    ("kube_upgrade", "kube_upgrade_control_plane_group", True),
 )
 
 
