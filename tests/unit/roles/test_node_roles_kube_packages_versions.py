@@ -21,11 +21,11 @@ HELD_1_36_1 = [
 ]
 
 
-def _templar(version, lines=()):
+def _templar(version, lines=(), **variables):
     dpkg_text = "".join(line.replace(" ", "\t", 2) + "\n" for line in lines)
     names = ["kubelet", "kubeadm", "kubectl", "ca-certificates"]
     return role_templar("kube_packages", kube_packages_version=version,
-                        __kube_packages_node={"packages": parse_dpkg_status(dpkg_text, names)})
+                        __kube_packages_node={"packages": parse_dpkg_status(dpkg_text, names)}, **variables)
 
 
 @pytest.mark.parametrize(("version", "glob"), [("1.36", "1.36.*"), ("1.36.1", "1.36.1-*"), ("1.37.0", "1.37.0-*")])
@@ -71,3 +71,15 @@ def test_half_installed_or_removed_packages_are_installed_again():
 def test_minor_does_not_match_a_longer_minor():
     """1.3 must not match 1.36.x, nor 1.36 match 1.360.x."""
     assert _render(_templar("1.3", HELD_1_36_1), "__kube_packages_to_install") == ["kubelet", "kubeadm", "kubectl"]
+
+
+def test_install_only_moves_kubeadm_first_and_leaves_the_others_held():
+    """kube_upgrade's first step: the repository and pin move to 1.37, kubeadm alone is installed and held again."""
+    templar = _templar("1.37", HELD_1_36_1, kube_packages_install_only=["kubeadm"], ansible_check_mode=False)
+    assert _render(templar, "__kube_packages_to_install") == ["kubeadm"]
+    assert _render(templar, "__kube_packages_to_hold") == ["kubeadm"]
+    # Then, node by node, the kubelet and kubectl; kubeadm is at the version already.
+    moved = ["kubeadm 1.37.1-1.1 hold ok installed"] + [line for line in HELD_1_36_1 if not line.startswith("kubeadm")]
+    templar = _templar("1.37", moved, kube_packages_install_only=["kubelet", "kubectl"], ansible_check_mode=False)
+    assert _render(templar, "__kube_packages_to_install") == ["kubelet", "kubectl"]
+    assert sorted(_render(templar, "__kube_packages_to_hold")) == ["kubectl", "kubelet"]
