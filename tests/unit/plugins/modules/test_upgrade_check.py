@@ -44,8 +44,9 @@ def cluster(tmp_path_factory):
             deadline = time.time() + 15
             while time.time() < deadline:
                 items = pods.get(namespace="default", label_selector="app=web").to_dict()["items"]
-                if len([p for p in items if any(c["type"] == "Ready" and c["status"] == "True"
-                                                 for c in (p.get("status") or {}).get("conditions") or [])]) == 2:
+                ready = [p for p in items if any(c["type"] == "Ready" and c["status"] == "True"
+                                                 for c in (p.get("status") or {}).get("conditions") or [])]
+                if len(ready) == 2:
                     break
                 time.sleep(0.05)
             yield str(kubeconfig), client
