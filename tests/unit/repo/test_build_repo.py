@@ -50,3 +50,32 @@ def test_kubeadm_cri_tools_dependency_is_satisfied_by_the_repository(version):
     shipped = _field(cri_tools, "Version")
     satisfied = subprocess.run(["dpkg", "--compare-versions", shipped, "ge", floor.group(1)], check=False)
     assert satisfied.returncode == 0, f"kubeadm {version} needs cri-tools >= {floor.group(1)}, the repository has {shipped}"
+
+
+def test_doubles_packaged_as_two_minors_report_the_version_of_their_package():
+    """KUBELAB_TEST_DOUBLE_VERSIONS (the upgrade scenario's two minors): one repository per minor, and the doubles
+    in each package answer with that package's version, as kubeadm, kubelet and kubectl of a release do."""
+    out = CACHE / "doubles"
+    run = subprocess.run(["bash", str(SCRIPT), str(out)], capture_output=True, text=True, timeout=600, check=False,
+                         env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "KUBELAB_TEST_DOUBLE_VERSIONS": "1.35.4 1.36.1"})
+    assert run.returncode == 0, run.stderr + run.stdout
+    for version in ("1.35.4", "1.36.1"):
+        repo = out / f"core:/stable:/v{version.rsplit('.', 1)[0]}" / "deb"
+        for tool, argv, expected in (("kubeadm", ["version", "-o", "short"], f"v{version}"),
+                                     ("kubelet", ["--version"], f"Kubernetes v{version}")):
+            deb = next(repo.glob(f"{tool}_*.deb"))
+            assert _field(deb, "Version") == f"{version}-1.1"
+            extracted = CACHE / f"extract-{version}"
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(extracted)], check=True)
+            answer = subprocess.run([str(extracted / "usr" / "bin" / tool), *argv], capture_output=True, text=True,
+                                    check=False)
+            assert answer.stdout.strip() == expected, answer.stderr
+
+
+def test_double_versions_are_refused_with_real_binaries(tmp_path):
+    bindir = _fake_bin(tmp_path / "bin", "v1.36.1")
+    run = subprocess.run(["bash", str(SCRIPT), str(tmp_path / "out")], capture_output=True, text=True, timeout=60,
+                         check=False, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "KUBELAB_TEST_KUBE_BIN_DIR": str(bindir),
+                                           "KUBELAB_TEST_DOUBLE_VERSIONS": "1.35.4 1.36.1"})
+    assert run.returncode != 0
+    assert "KUBELAB_TEST_DOUBLE_VERSIONS stamps the test doubles" in run.stderr
