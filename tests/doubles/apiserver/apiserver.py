@@ -475,6 +475,18 @@ def set_condition(conds, ctype, status, reason, message, ts, force=False, with_u
     return True
 
 
+def node_info(name, kubelet_version):
+    """status.nodeInfo with every field the API's NodeSystemInfo requires (clients that read Nodes into typed
+    models, as kubernetes.core.k8s_drain does, refuse a Node without them). The double cannot know the node's
+    machine, boot or OS image: the ids are derived from the name, the kernel is this host's (containers share it);
+    kubeProxyVersion is empty, as kubelets leave it since it was deprecated (1.31)."""
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    return {"machineID": digest[:32], "systemUUID": str(uuid.UUID(digest[32:64])), "bootID": str(uuid.UUID(digest[:32])),
+            "kernelVersion": os.uname().release, "osImage": "Debian GNU/Linux 12 (bookworm)",
+            "containerRuntimeVersion": "containerd://1.7.24", "kubeletVersion": kubelet_version, "kubeProxyVersion": "",
+            "operatingSystem": "linux", "architecture": "amd64"}
+
+
 def node_object(name, address, index, control, ready, kubelet_version=K8S_VERSION):
     """A Node as its kubelet registers it (labels, addresses, nodeInfo) with the spec the control plane gives it: a
     pod CIDR, kubeadm's control-plane taint, and the not-ready taint of the node lifecycle controller while the
@@ -494,8 +506,7 @@ def node_object(name, address, index, control, ready, kubelet_version=K8S_VERSIO
     status = {"addresses": [{"type": "InternalIP", "address": address}, {"type": "Hostname", "address": name}],
               "conditions": [{"type": "Ready", "status": ready[0], "lastHeartbeatTime": ts, "lastTransitionTime": ts,
                               "reason": ready[1], "message": ready[2]}],
-              "nodeInfo": {"kubeletVersion": kubelet_version, "containerRuntimeVersion": "containerd://1.7.24",
-                           "operatingSystem": "linux", "architecture": "amd64"}}
+              "nodeInfo": node_info(name, kubelet_version)}
     return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels}, "spec": spec, "status": status}
 
 
