@@ -652,3 +652,14 @@ def test_pods_listed_by_node(double, ns):
     assert double.res("Pod").get(namespace=ns, field_selector="spec.nodeName=cp1").to_dict()["items"] == []
     with pytest.raises(k8s_exc.BadRequestError):
         double.res("Pod").get(namespace=ns, field_selector="status.phase=Running")
+
+
+def test_nodes_read_into_the_typed_client_model(double):
+    """kubernetes.core.k8s_drain reads the Node with CoreV1Api.read_node, into typed models that require every
+    NodeSystemInfo field: a Node without them is refused (upgrade.yml's first drain found this)."""
+    from kubernetes.client import CoreV1Api
+
+    for name in ("node1", "cp1"):
+        info = CoreV1Api(double.api).read_node(name).status.node_info
+        assert info.kubelet_version.startswith("v1.") and info.kube_proxy_version == ""
+        assert info.machine_id and info.system_uuid and info.boot_id and info.kernel_version and info.os_image
