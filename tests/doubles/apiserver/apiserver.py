@@ -1689,16 +1689,14 @@ def sync_nodes(kubeadm, cluster):
             cluster.create(BY_KIND["Node"], None, new, keep_status=True)
             continue
         new["metadata"] = dict(old["metadata"], labels=dict(old["metadata"].get("labels") or {}, **new["metadata"]["labels"]))
-        # A cordon (kubectl cordon, kubernetes.core.k8s_drain) is the Node's own spec, not the kubeadm double's state.
-        if (old.get("spec") or {}).get("unschedulable"):
-            new["spec"]["unschedulable"] = True
         cond, old_cond = new["status"]["conditions"][0], old["status"]["conditions"][0]
         if (cond["status"], cond["reason"]) == (old_cond["status"], old_cond["reason"]):
             new["status"]["conditions"] = old["status"]["conditions"]
         for key in set(old["status"]) - set(new["status"]):
             new["status"][key] = old["status"][key]
-        # A cordon (kubectl cordon/drain) stays, with the taint the node lifecycle controller gives it.
-        if old["spec"].get("unschedulable"):
+        # A cordon (kubectl cordon/drain, kubernetes.core.k8s_drain) is the Node's own spec, not the kubeadm double's
+        # state: it stays, with the taint the node lifecycle controller gives it.
+        if (old.get("spec") or {}).get("unschedulable"):
             new["spec"]["unschedulable"] = True
             new["spec"]["taints"] = new["spec"].get("taints", []) + [{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}]
         cluster.put(BY_KIND["Node"], new)

@@ -4,6 +4,7 @@ collection's parser reads in real output, tests/unit/fixtures/kubeadm/upgrade_*)
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 # cri_socket is a fixture: importing it makes it available to this module's tests.
@@ -137,7 +138,13 @@ def test_the_api_server_reports_the_applied_version_and_each_kubelet_s_own(clust
         rc, _out, err = run(at("v1.37.2"), "upgrade", "apply", "v1.37.2", "--yes")
         assert rc == 0, err
         assert client_call(endpoint, k8s / "admin.conf", "GET", "/version")[1]["gitVersion"] == "v1.37.2"
-        node = client_call(endpoint, k8s / "admin.conf", "GET", "/api/v1/nodes/cp1")[1]
+        # The double refreshes its Nodes from the kubeadm double's state on its controllers' tick: read until it has.
+        deadline = time.monotonic() + 10
+        while True:
+            node = client_call(endpoint, k8s / "admin.conf", "GET", "/api/v1/nodes/cp1")[1]
+            if node["status"]["nodeInfo"]["kubeletVersion"] == "v1.37.2" or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         assert node["status"]["nodeInfo"]["kubeletVersion"] == "v1.37.2"
         code, _node = client_call(endpoint, k8s / "kubelet.conf", "PATCH", "/api/v1/nodes/cp1/status",
                                   {"status": {"nodeInfo": {"kubeletVersion": "v1.36.1"}}},

@@ -133,22 +133,22 @@ def test_lxc_minimal(pve_double):
     assert [vm["vmid"] for vm in pve_double.api.cluster.resources.get(type="vm")] == [9000]
 
 
-def test_lxc_as_community_proxmox_sends_it(double):
+def test_lxc_as_community_proxmox_sends_it(pve_double):
     """What community.proxmox's proxmox module sends for an LXC guest: tags as a list (repeated form keys, which PVE joins
     with NUL), node and vmid again in the body of a config update, force on a running container's removal; and what PVE
     refuses a token: feature flags of a privileged container."""
-    pve = double.api.nodes("pve")
+    pve = pve_double.api.nodes("pve")
     ostemplate = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"
     flags = refusal(lambda: pve.lxc.create(vmid=310, ostemplate=ostemplate, unprivileged=0, features="nesting=1,keyctl=1"))
     assert (flags.status_code, flags.content) == (
         403, "Permission check failed (changing feature flags for privileged container is only allowed for root@pam)")
     keyctl = refusal(lambda: pve.lxc.create(vmid=310, ostemplate=ostemplate, unprivileged=1, features="keyctl=1"))
     assert keyctl.content == "Permission check failed (changing feature flags (except nesting) is only allowed for root@pam)"
-    assert double.wait(pve.lxc.create(vmid=310, ostemplate=ostemplate, unprivileged=1, features="nesting=1")) == "OK"
+    assert pve_double.wait(pve.lxc.create(vmid=310, ostemplate=ostemplate, unprivileged=1, features="nesting=1")) == "OK"
 
     upid = pve.lxc.create(vmid=311, ostemplate=ostemplate, hostname="ct2", unprivileged=0, swap=0,
                           tags=["Kubelab", "k8s-worker", "kubelab"], rootfs="local-lvm:8")
-    assert double.wait(upid) == "OK"
+    assert pve_double.wait(upid) == "OK"
     conf = pve.lxc(311).config.get()
     assert (conf["tags"], conf["unprivileged"], conf["swap"]) == ("k8s-worker;kubelab", 0, 0)
     assert pve.lxc(311).config.put(vmid=311, node="pve", cores=2, tags=["b", "a"]) is None
@@ -158,14 +158,14 @@ def test_lxc_as_community_proxmox_sends_it(double):
     privileged = refusal(lambda: pve.lxc(311).config.put(features="nesting=1"))
     assert privileged.status_code == 403
 
-    assert double.wait(pve.lxc(311).status.start.post()) == "OK"
+    assert pve_double.wait(pve.lxc(311).status.start.post()) == "OK"
     assert refusal(lambda: pve.lxc.delete(311)).content == "CT 311 is running - destroy failed"
-    assert double.wait(pve.lxc.delete(311, force=1, purge=1)) == "OK"
-    assert sorted(vm["vmid"] for vm in double.api.cluster.resources.get(type="vm")) == [310, 9000]
+    assert pve_double.wait(pve.lxc.delete(311, force=1, purge=1)) == "OK"
+    assert sorted(vm["vmid"] for vm in pve_double.api.cluster.resources.get(type="vm")) == [310, 9000]
 
 
 PLAYBOOK = """
-- name: Clone, configure, grow, start and read a VM through community.proxmox (test double)
+- name: Clone, configure, grow, start and read a VM through community.proxmox (test pve_double)
   hosts: localhost
   connection: local
   gather_facts: false
