@@ -149,7 +149,11 @@ def main():
     params = module.params
     # The DynamicClient, as kubernetes.core reads objects: plain dicts, no model validation.
     try:
-        dynamic = DynamicClient(config.new_client_from_config(config_file=params["kubeconfig"], context=params["context"] or None))
+        api = config.new_client_from_config(config_file=params["kubeconfig"], context=params["context"] or None)
+        dynamic = DynamicClient(api)
+        # The DynamicClient's version comes from its discovery cache, a file that outlives the run: after kubeadm
+        # upgrade apply it still names the old version. Read discovery (and /version) afresh.
+        dynamic.resources.invalidate_cache()
         cluster_version = dynamic.version["kubernetes"]["gitVersion"]
         listed = {item["metadata"]["name"]: item for item in dynamic.resources.get(api_version="v1", kind="Node").get().to_dict()["items"]}
         pods_api = dynamic.resources.get(api_version="v1", kind="Pod")
