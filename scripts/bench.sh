@@ -169,6 +169,9 @@ def seconds(duration):
     return (end - start).total_seconds()
 tasks = []
 for play in report["plays"]:
+    # A play that matched no host (site.yml --limit a worker: the control plane's plays) has no end.
+    if not play["play"].get("duration", {}).get("end"):
+        continue
     print(f"  play {seconds(play['play']['duration']):6.1f} s  {play['play']['name']}")
     for task in play["tasks"]:
         if task["task"].get("duration", {}).get("end"):
