@@ -80,6 +80,21 @@ start_nodes() {
   done
 }
 
+# Every node container's systemd, and later its containerd and kubelet, holds inotify instances, all counted
+# against the host's root user: Debian's default of 128 runs out at about 11 nodes, and systemd then fails to start in
+# the next one. So the host's limit is raised to what this many containers need (a host sysctl, said on the way).
+inotify_needed=$(( 32 * (${#nodes[@]} + 3) ))
+inotify_now=$(sysctl -n fs.inotify.max_user_instances)
+if [ "$inotify_now" -lt "$inotify_needed" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "bench: $((${#nodes[@]} + 3)) node containers need fs.inotify.max_user_instances >= $inotify_needed (it is $inotify_now):" \
+      "run sudo sysctl -w fs.inotify.max_user_instances=$inotify_needed" >&2
+    exit 2
+  fi
+  echo "bench: raising the host's fs.inotify.max_user_instances from $inotify_now to $inotify_needed for $((${#nodes[@]} + 3)) containers"
+  sysctl -qw fs.inotify.max_user_instances="$inotify_needed"
+fi
+
 # start_lab: the repository and fresh nodes.
 start_lab() {
   teardown
