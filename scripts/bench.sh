@@ -58,13 +58,11 @@ teardown() {
   docker network rm "$net" >/dev/null 2>&1 || true
 }
 
+# The node containers' capabilities have one home (tests/images/node-capabilities).
 caps=()
-for cap in AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID \
-  IPC_LOCK IPC_OWNER KILL LEASE LINUX_IMMUTABLE MAC_ADMIN MAC_OVERRIDE MKNOD NET_ADMIN NET_BIND_SERVICE \
-  NET_BROADCAST NET_RAW SETFCAP SETGID SETPCAP SETUID SYSLOG SYS_ADMIN SYS_BOOT SYS_CHROOT SYS_MODULE SYS_NICE \
-  SYS_PACCT SYS_PTRACE SYS_RAWIO SYS_TIME SYS_TTY_CONFIG WAKE_ALARM; do
+while read -r cap; do
   caps+=(--cap-add "$cap")
-done
+done < <(grep -v '^#' tests/images/node-capabilities)
 
 # start_nodes NAME...: fresh node containers (same settings as the Molecule scenarios), booted.
 start_nodes() {
