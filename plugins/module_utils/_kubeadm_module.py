@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubelab.cluster contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared AnsibleModule glue for the kubeadm modules: option specs, running kubeadm.
+"""Shared AnsibleModule glue for the kubeadm modules: their start (options, input checks), running kubeadm.
 
 Only thin wrappers around ``module.run_command`` live here; every decision is made
 by the pure functions in kubeadm_common and kubeadm_output.
@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import time
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.urls import open_url
 
@@ -30,17 +31,42 @@ from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common im
     kubeconfig_ca_hash_text,
     mask_argv,
     mask_secrets,
+    validate_ignore_preflight_errors,
     version_argv,
     with_timeout,
 )
 
 
-def common_argument_spec(timeout):
-    """Options every kubeadm module accepts."""
-    return {
+def start_module(options, timeout, check=None, preflight=False):
+    """The AnsibleModule of a kubeadm module, its input checked before anything runs.
+
+    ``options`` is the module's own argument spec; ``kubeadm_path`` and ``timeout`` (default ``timeout``
+    seconds) are added, and with ``preflight`` ``ignore_preflight_errors`` (``allow_ignore_all`` is read
+    when the module has that option). A timeout that is not a positive number of seconds fails first;
+    then the ``ValueError`` of ``check(params)`` (the module's other rules) or of the preflight list
+    fails the task with its message. Returns ``(module, check's value, the checks to ignore)``.
+    """
+    argument_spec = dict(options)
+    if preflight:
+        argument_spec["ignore_preflight_errors"] = {"type": "list", "elements": "str", "default": []}
+    argument_spec.update({
         "kubeadm_path": {"type": "str", "default": "kubeadm"},
         "timeout": {"type": "int", "default": timeout},
-    }
+    })
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = module.params
+    if params["timeout"] is None or params["timeout"] <= 0:
+        module.fail_json(msg="timeout must be a positive number of seconds")
+    checked = ignore = None
+    try:
+        if check is not None:
+            checked = check(params)
+        if preflight:
+            ignore = validate_ignore_preflight_errors(params["ignore_preflight_errors"],
+                                                      params.get("allow_ignore_all", False))
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    return module, checked, ignore
 
 
 def find_kubeadm(module, required=True):
@@ -62,12 +88,6 @@ def find_kubeadm(module, required=True):
     if not found:
         module.fail_json(msg="%s was not found in PATH; install the kubeadm package first (kubelab.cluster.kube_packages)" % path)
     return found
-
-
-def check_timeout(module):
-    """Fail early on a timeout that is not a positive number of seconds."""
-    if module.params["timeout"] is None or module.params["timeout"] <= 0:
-        module.fail_json(msg="timeout must be a positive number of seconds")
 
 
 def run_kubeadm(module, argv, secrets=(), timeout=None):

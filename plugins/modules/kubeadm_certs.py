@@ -131,8 +131,6 @@ blocked:
       reason: "a certificate authority: kubeadm certs renew does not renew CAs (rotate it by hand, see the kubeadm docs)"
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_certs import (
     check_expiration_argv,
     json_supported,
@@ -143,11 +141,10 @@ from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_certs imp
     validate_below_days,
 )
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_module import (
-    check_timeout,
-    common_argument_spec,
     find_kubeadm,
     kubeadm_version,
     run_kubeadm,
+    start_module,
 )
 
 
@@ -162,19 +159,11 @@ def read_expiration(module, kubeadm, json_output, result):
 
 
 def main():
-    argument_spec = dict(
+    module, _checked, _ignore = start_module(dict(
         renew_below_days=dict(type="int"),
         cert_dir=dict(type="path"),
-    )
-    argument_spec.update(common_argument_spec(120))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    ), 120, check=lambda params: validate_below_days(params["renew_below_days"]))
     params = module.params
-
-    check_timeout(module)
-    try:
-        validate_below_days(params["renew_below_days"])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
     kubeadm = find_kubeadm(module)
     json_output = json_supported(kubeadm_version(module, kubeadm))
     result = dict(changed=False, certificates=[], authorities=[], renewed=[], blocked=[], report=[])

@@ -178,8 +178,6 @@ stderr:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_cluster import (
     COMPLETE,
     PARTIAL,
@@ -191,16 +189,14 @@ from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common im
     KUBELET_CONFIG,
     init_argv,
     preflight_message,
-    validate_ignore_preflight_errors,
 )
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_module import (
-    check_timeout,
-    common_argument_spec,
     find_kubeadm,
     kubeadm_version,
     read_init_state,
     read_text,
     run_kubeadm,
+    start_module,
     timed_out,
 )
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import parse_init_output, parse_preflight
@@ -250,22 +246,13 @@ def node_state(module):
 
 
 def main():
-    argument_spec = dict(
+    module, _checked, ignore = start_module(dict(
         config=dict(type="path", required=True),
         upload_certs=dict(type="bool", default=False),
-        ignore_preflight_errors=dict(type="list", elements="str", default=[]),
         allow_ignore_all=dict(type="bool", default=False),
         api_timeout=dict(type="int", default=120),
-    )
-    argument_spec.update(common_argument_spec(600))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    ), 600, preflight=True)
     params = module.params
-
-    check_timeout(module)
-    try:
-        ignore = validate_ignore_preflight_errors(params["ignore_preflight_errors"], params["allow_ignore_all"])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
     # In check mode the role did not write the config and the packages may not be installed yet:
     # report what would run instead of failing on what an earlier task would have done.
     if not os.path.isfile(params["config"]) and not module.check_mode:

@@ -150,8 +150,6 @@ stderr:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import (
     APISERVER_MANIFEST,
     KUBELET_CONF,
@@ -161,15 +159,13 @@ from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common im
     validate_ca_hashes,
     validate_certificate_key,
     validate_endpoint,
-    validate_ignore_preflight_errors,
     validate_token,
 )
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_module import (
-    check_timeout,
-    common_argument_spec,
     find_kubeadm,
     kubeconfig_ca_hash,
     run_kubeadm,
+    start_module,
 )
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import (
     find_join_commands,
@@ -208,7 +204,7 @@ def resolve_join(params):
 
 
 def main():
-    argument_spec = dict(
+    module, joining, ignore = start_module(dict(
         api_server_endpoint=dict(type="str"),
         token=dict(type="str", no_log=True),
         discovery_token_ca_cert_hashes=dict(type="list", elements="str", no_log=False),
@@ -217,18 +213,9 @@ def main():
         certificate_key=dict(type="str", no_log=True),
         node_name=dict(type="str"),
         cri_socket=dict(type="str"),
-        ignore_preflight_errors=dict(type="list", elements="str", default=[]),
-    )
-    argument_spec.update(common_argument_spec(300))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    ), 300, check=resolve_join, preflight=True)
     params = module.params
-
-    check_timeout(module)
-    try:
-        endpoint, token, hashes, control_plane, certificate_key = resolve_join(params)
-        ignore = validate_ignore_preflight_errors(params["ignore_preflight_errors"])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
+    endpoint, token, hashes, control_plane, certificate_key = joining
     secrets = [value for value in (token, certificate_key) if value]
 
     result = dict(changed=False, joined=False, ca_cert_hash=None, reason="joined",

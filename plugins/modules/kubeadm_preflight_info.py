@@ -125,18 +125,12 @@ stderr:
 import os
 import shutil
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import (
-    preflight_argv,
-    validate_ignore_preflight_errors,
-)
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import preflight_argv
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_module import (
-    check_timeout,
-    common_argument_spec,
     find_kubeadm,
     kubeadm_version,
     run_kubeadm,
+    start_module,
     timed_out,
 )
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import parse_preflight
@@ -153,20 +147,11 @@ def dry_run_dirs():
 
 
 def main():
-    argument_spec = dict(
+    module, _checked, ignore = start_module(dict(
         role=dict(type="str", choices=["init", "join"], default="init"),
         config=dict(type="path"),
-        ignore_preflight_errors=dict(type="list", elements="str", default=[]),
-    )
-    argument_spec.update(common_argument_spec(120))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    ), 120, preflight=True)
     params = module.params
-
-    check_timeout(module)
-    try:
-        ignore = validate_ignore_preflight_errors(params["ignore_preflight_errors"])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
     if params["config"] is not None and not os.path.isfile(params["config"]):
         module.fail_json(msg="config %s does not exist on the node" % params["config"])
     kubeadm = find_kubeadm(module)

@@ -151,8 +151,6 @@ deleted:
 
 import datetime
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import (
     endpoint_from_server,
     format_rfc3339,
@@ -168,11 +166,10 @@ from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common im
     validate_token,
 )
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_module import (
-    check_timeout,
-    common_argument_spec,
     find_kubeadm,
     read_text,
     run_kubeadm,
+    start_module,
 )
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import (
     CERT_KEY_RE,
@@ -197,13 +194,24 @@ def validate(params):
     return ttl, min_left
 
 
+def check_options(params):
+    """:func:`validate`, and the caller's CA pins under this module's name for them."""
+    ttls = validate(params)
+    if params["ca_cert_hashes"]:
+        try:
+            validate_ca_hashes(params["ca_cert_hashes"])
+        except ValueError as exc:
+            raise ValueError(str(exc).replace("discovery_token_ca_cert_hashes", "ca_cert_hashes"))
+    return ttls
+
+
 def fail_run(module, what, run, result):
     result.update(run)
     module.fail_json(msg="%s failed (rc=%s); see stderr" % (what, run["rc"]), **result)
 
 
 def main():
-    argument_spec = dict(
+    module, ttls, _ignore = start_module(dict(
         state=dict(type="str", choices=["present", "absent"], default="present"),
         token=dict(type="str", no_log=True),
         ttl=dict(type="str", default="2h"),
@@ -214,18 +222,9 @@ def main():
         certificate_key=dict(type="bool", default=False),
         kubeconfig=dict(type="path", default="/etc/kubernetes/admin.conf"),
         ca_cert_hashes=dict(type="list", elements="str", default=[], no_log=False),
-    )
-    argument_spec.update(common_argument_spec(60))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    ), 60, check=check_options)
     params = module.params
-
-    check_timeout(module)
-    try:
-        ttl, min_left = validate(params)
-        if params["ca_cert_hashes"]:
-            validate_ca_hashes(params["ca_cert_hashes"])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc).replace("discovery_token_ca_cert_hashes", "ca_cert_hashes"))
+    ttl, min_left = ttls
     kubeconfig_text = read_text(params["kubeconfig"])
     if kubeconfig_text is None:
         module.fail_json(msg="kubeconfig %s cannot be read; run this on an initialized control-plane node" % params["kubeconfig"])

@@ -133,16 +133,12 @@ cmd:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import validate_ignore_preflight_errors
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_module import (
-    check_timeout,
-    common_argument_spec,
     find_kubeadm,
     kubeadm_version,
     read_text,
     run_kubeadm,
+    start_module,
 )
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_upgrade import (
     CONTROL_PLANE_COMPONENTS,
@@ -186,20 +182,12 @@ def run_plan(module, kubeadm, version, kubeadm_at, result):
 
 
 def main():
-    argument_spec = dict(
+    module, _checked, ignore = start_module(dict(
         state=dict(type="str", choices=["plan", "apply", "node"], required=True),
         version=dict(type="str", default=""),
         kubeconfig=dict(type="path", default="/etc/kubernetes/admin.conf"),
-        ignore_preflight_errors=dict(type="list", elements="str", default=[]),
-    )
-    argument_spec.update(common_argument_spec(900))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    ), 900, preflight=True)
     params = module.params
-    check_timeout(module)
-    try:
-        ignore = validate_ignore_preflight_errors(params["ignore_preflight_errors"])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
     kubeadm = find_kubeadm(module)
     kubeadm_at = kubeadm_version(module, kubeadm)
     version = params["version"] or kubeadm_at or ""
