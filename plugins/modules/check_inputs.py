@@ -26,7 +26,8 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-  - kubelab.cluster.controller
+  - kubelab.cluster.attributes.action
+  - kubelab.cluster.attributes.controller
 options:
   role:
     description:

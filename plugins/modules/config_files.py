@@ -28,6 +28,7 @@ author:
   - kubelab.cluster maintainers (@kubelab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - kubelab.cluster.attributes
 attributes:
   check_mode:
     support: full
@@ -39,8 +40,6 @@ attributes:
         C(before), C(after)).
       - Files with O(files[].secret=true) are listed with placeholders instead of their content; an existing file that
         is not UTF-8 text is shown as a placeholder.
-  platform:
-    platforms: posix
 options:
   files:
     description:

@@ -33,21 +33,15 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - kubelab.cluster.attributes
+  - kubelab.cluster.attributes.action
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: Only the node's image list is read; RV(imported) and RV(tagged) tell what would be imported or tagged.
   diff_mode:
     support: full
     details: C(before) and C(after) list C(<name> <image ID>) for every name of the archives' images.
-  platform:
-    platforms: posix
 options:
   src:
     description:

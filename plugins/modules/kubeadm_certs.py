@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - kubelab.cluster.kubeadm
+  - kubelab.cluster.attributes
 attributes:
   check_mode:
     support: full
@@ -32,8 +33,6 @@ attributes:
   diff_mode:
     support: full
     details: Reports the expiry of the renewed certificates before and after.
-  platform:
-    platforms: posix
 options:
   renew_below_days:
     description:

@@ -34,6 +34,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - kubelab.cluster.kubeadm
+  - kubelab.cluster.attributes
 attributes:
   check_mode:
     support: full
@@ -44,8 +45,6 @@ attributes:
   diff_mode:
     support: full
     details: Reports the initialized state before and after.
-  platform:
-    platforms: posix
 options:
   config:
     description:

@@ -26,6 +26,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - kubelab.cluster.kubeadm
+  - kubelab.cluster.attributes
 attributes:
   check_mode:
     support: full
@@ -33,8 +34,6 @@ attributes:
   diff_mode:
     support: full
     details: Reports the joined state before and after.
-  platform:
-    platforms: posix
 options:
   api_server_endpoint:
     description:

@@ -28,14 +28,13 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - kubelab.cluster.kubeadm
+  - kubelab.cluster.attributes
 attributes:
   check_mode:
     support: full
     details: Runs in check mode too - the checks are read-only.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   role:
     description:

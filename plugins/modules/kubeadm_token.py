@@ -27,6 +27,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - kubelab.cluster.kubeadm
+  - kubelab.cluster.attributes
 attributes:
   check_mode:
     support: full
@@ -34,8 +35,6 @@ attributes:
   diff_mode:
     support: full
     details: Reports the public token IDs before and after.
-  platform:
-    platforms: posix
 options:
   state:
     description:

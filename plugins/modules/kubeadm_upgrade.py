@@ -28,14 +28,13 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - kubelab.cluster.kubeadm
+  - kubelab.cluster.attributes
 attributes:
   check_mode:
     support: full
     details: The plan runs (it changes nothing); apply and node run nothing and report whether they would.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   state:
     description: What to do.

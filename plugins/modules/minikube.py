@@ -25,6 +25,7 @@ author:
   - kubelab.cluster maintainers (@kubelab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - kubelab.cluster.attributes
 attributes:
   check_mode:
     support: full
@@ -32,8 +33,6 @@ attributes:
   diff_mode:
     support: full
     details: The profile's state, settings and addons before and after.
-  platform:
-    platforms: posix
 options:
   name:
     description: The profile (C(minikube --profile)); also the kubeconfig context minikube writes.

@@ -22,14 +22,13 @@ author:
   - kubelab.cluster maintainers (@kubelab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - kubelab.cluster.attributes
 attributes:
   check_mode:
     support: full
     details: Lists the images and reports the archives it would load.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   profile:
     description: The minikube profile.

@@ -23,14 +23,8 @@ author:
   - kubelab.cluster maintainers (@kubelab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads; it runs the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - kubelab.cluster.attributes
+  - kubelab.cluster.attributes.info
 options:
   system:
     description:

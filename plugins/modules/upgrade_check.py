@@ -28,14 +28,8 @@ author:
   - kubelab.cluster maintainers (@kubelab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: It changes nothing in any mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - kubelab.cluster.attributes
+  - kubelab.cluster.attributes.info
 options:
   target:
     description: The version to upgrade to, C(1.NN) (the newest patch of the minor) or C(1.NN.P).
