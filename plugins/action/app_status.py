@@ -10,9 +10,8 @@ gives the same answer.
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.kubelab.cluster.plugins.module_utils._app_status import pod_rows, rollout_diagnosis, summary
+from ansible_collections.kubelab.cluster.plugins.plugin_utils._controller_action import ControllerAction
 
 MODES = ("pods", "diagnosis", "summary")
 ARGUMENT_SPEC = {
@@ -37,18 +36,10 @@ def status(args):
     return {"summary": summary(args["deployment"], args["pods"], args["services"], args["endpoints"], args["nodes"])}
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
     """kubelab.cluster.app_status"""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        result.update(status(args))
-        result["changed"] = False
-        return result
+    def compute(self, args):
+        return status(args)

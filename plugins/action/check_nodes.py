@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import re
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.kubelab.cluster.plugins.module_utils._doctor import doctor_rows
 from ansible_collections.kubelab.cluster.plugins.module_utils._validation import node_errors
+from ansible_collections.kubelab.cluster.plugins.plugin_utils._controller_action import ControllerAction
 
 ARGUMENT_SPEC = {
     "nodes": {"type": "dict", "required": True},
@@ -59,20 +58,13 @@ def check(args):
     return {"errors": errors, "rows": rows}
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
     """kubelab.cluster.check_nodes"""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        result.update(check(args))
-        result["changed"] = False
+    def compute(self, args):
+        result = check(args)
         if result["errors"] and not args["report_only"]:
             result["failed"] = True
             result["msg"] = "\n- ".join([REFUSED] + result["errors"])

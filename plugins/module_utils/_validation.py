@@ -87,6 +87,14 @@ def parse_cidrs(value):
     return networks
 
 
+def _ip_address(value):
+    """``value`` as an IPv4 or IPv6 address, or ``None`` when it is not one."""
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
+
+
 def overlaps(first, second):
     """``(a, b)`` pairs of overlapping networks between two lists of networks."""
     return [(a, b) for a in first for b in second if a.version == b.version and a.overlaps(b)]
@@ -576,12 +584,9 @@ def _misc_rules(out, settings):
             out.add("control_plane", name, cp[name], "sets 'kind', which the role writes itself",
                     "fields of the document without apiVersion/kind", "remove the 'kind' key")
     address = cp.get("control_plane_advertise_address")
-    if address:
-        try:
-            ipaddress.ip_address(address)
-        except ValueError:
-            out.add("control_plane", "control_plane_advertise_address", address, "is not an IP address",
-                    "empty, or an IPv4/IPv6 address of the control plane", "give the node's address, e.g. 192.0.2.10")
+    if address and _ip_address(address) is None:
+        out.add("control_plane", "control_plane_advertise_address", address, "is not an IP address",
+                "empty, or an IPv4/IPv6 address of the control plane", "give the node's address, e.g. 192.0.2.10")
     endpoint = cp.get("control_plane_endpoint")
     if endpoint and not (isinstance(endpoint, str) and (valid_endpoint(endpoint) or HOST_RE.match(endpoint))):
         out.add("control_plane", "control_plane_endpoint", endpoint, "is neither host nor host:port",
@@ -666,9 +671,7 @@ def _ha_rules(out, settings, groups, group_names, scope):
         return
     vip = cp.get("control_plane_vip") or ""
     if vip:
-        try:
-            ipaddress.ip_address(vip)
-        except ValueError:
+        if _ip_address(vip) is None:
             out.add("control_plane", "control_plane_vip", vip, "is not an IP address (kube-vip announces an address by ARP)",
                     "empty, or a free IPv4/IPv6 address in the control planes' subnet", "e.g. control_plane_vip: 192.0.2.100")
         if not cp.get("control_plane_vip_interface"):
@@ -810,9 +813,8 @@ def node_errors(nodes, pod_subnet, service_subnet, check_ports=True):
             continue  # the inputs check reports a bad CIDR
     for host in sorted(nodes):
         for address in ((nodes[host] or {}).get("identity") or {}).get("addresses") or []:
-            try:
-                ip = ipaddress.ip_address(address.split("%", 1)[0])
-            except ValueError:
+            ip = _ip_address(address.split("%", 1)[0])
+            if ip is None:
                 continue
             for name, network in networks:
                 if ip.version == network.version and ip in network:
@@ -964,9 +966,7 @@ def _app_service_rules(out, values, services, port_range):
         if not isinstance(ips, list):
             ips = [ips]
         for address in ips:
-            try:
-                ipaddress.ip_address(str(address))
-            except ValueError:
+            if _ip_address(str(address)) is None:
                 out.add("app", where + ".external_ips", address, "is not an IP address", "IPv4 or IPv6 addresses the nodes receive traffic for",
                         "e.g. external_ips: [192.0.2.10]")
     for name, indexes in sorted(names.items(), key=lambda item: str(item[0])):
@@ -1157,10 +1157,7 @@ def _ipconfig_problem(value):
     for key, version, source in (("gw", 4, "ip"), ("gw6", 6, "ip6")):
         if key not in parts:
             continue
-        try:
-            gateway = ipaddress.ip_address(parts[key])
-        except ValueError:
-            gateway = None
+        gateway = _ip_address(parts[key])
         if gateway is None or gateway.version != version:
             return "%s=%s is not an IPv%d address" % (key, parts[key], version)
         if parts.get(source) in (None, "dhcp", "auto"):
