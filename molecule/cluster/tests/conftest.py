@@ -132,3 +132,20 @@ def ca_hash(host, path: str = "/etc/kubernetes/pki/ca.crt") -> str:
 def bash(host, script: str):
     """Run a bash script on host (testinfra's run uses /bin/sh)."""
     return host.run("bash -c " + shlex.quote(script))
+
+
+# The CNI's configuration and links, as flannel leaves them on a node (the doubles make none; a real flannel may
+# have made the links already, in real-binaries mode).
+PLANT_CNI = r"""
+set -euo pipefail
+mkdir -p /etc/cni/net.d
+echo '{"name": "cbr0", "cniVersion": "0.3.1", "plugins": [{"type": "flannel"}]}' > /etc/cni/net.d/10-flannel.conflist
+ip link show cni0 >/dev/null 2>&1 || ip link add cni0 type bridge
+ip link show flannel.1 >/dev/null 2>&1 || ip link add flannel.1 type bridge
+"""
+
+
+def plant_cni(host, more: str = "") -> None:
+    """Leave on host what a CNI leaves (PLANT_CNI), then run the bash lines ``more``, for a reset to clean up."""
+    planted = bash(host, PLANT_CNI + more)
+    assert planted.rc == 0, planted.stderr

@@ -38,6 +38,7 @@ from conftest import (
     events,
     host_results,
     node,
+    plant_cni,
     run_playbook,
     run_playbook_log,
 )
@@ -80,14 +81,9 @@ def test_reset_refuses_without_confirmation():
     assert node(CONTROL_PLANE).file("/etc/kubernetes/admin.conf").exists
 
 
-# What a node with a CNI and kube-proxy has, beside the host's own firewall rule (and Docker's, on real hosts).
-PLANT_NETWORK_STATE = r"""
-set -euo pipefail
-mkdir -p /etc/cni/net.d
-echo '{"name": "cbr0", "cniVersion": "0.3.1", "plugins": [{"type": "flannel"}]}' > /etc/cni/net.d/10-flannel.conflist
-# A real flannel may have made these already (real-binaries mode).
-ip link show cni0 >/dev/null 2>&1 || ip link add cni0 type bridge
-ip link show flannel.1 >/dev/null 2>&1 || ip link add flannel.1 type bridge
+# What kube-proxy and flannel add to a node's firewall beside the CNI's files and links (plant_cni), and the host's
+# own rule (and Docker's, on real hosts) that reset must keep.
+PLANT_RULES = r"""
 iptables -N KUBE-KUBELAB-TEST
 iptables -A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-KUBELAB-TEST
 iptables -t nat -N FLANNEL-KUBELAB-TEST
@@ -104,8 +100,7 @@ def test_reset_returns_every_node_to_its_pre_init_state():
     before = {}
     for name in NODES:
         host = node(name)
-        planted = bash(host, PLANT_NETWORK_STATE)
-        assert planted.rc == 0, planted.stderr
+        plant_cni(host, PLANT_RULES)
         before[name] = (host.run("stat -c %i /etc/cni/net.d").stdout.strip(), _runtime_started(host))
     rc, _report, output = run_playbook("reset.yml", "-e", "kubelab_reset_confirm=true")
     assert rc == 0, output

@@ -16,7 +16,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import CONTROL_PLANE, NODES, PROJECT, REAL_BINARIES, WORKERS, bash, changed_total, events, host_results, node, run_playbook
+from conftest import CONTROL_PLANE, NODES, PROJECT, REAL_BINARIES, WORKERS, changed_total, events, host_results, node, plant_cni, run_playbook
 
 ADDED = "cl-w3"
 NETWORK = "kubelab-cluster-net"
@@ -90,19 +90,9 @@ def test_adding_a_worker_to_the_inventory_joins_it_alone(added):
     assert changed_total(report) == 0, output
 
 
-# The CNI's configuration and links, as flannel leaves them on a node (the doubles make none).
-PLANT_CNI = r"""
-set -euo pipefail
-mkdir -p /etc/cni/net.d
-echo '{"name": "cbr0", "cniVersion": "0.3.1", "plugins": [{"type": "flannel"}]}' > /etc/cni/net.d/10-flannel.conflist
-ip link show cni0 >/dev/null 2>&1 || ip link add cni0 type bridge
-ip link show flannel.1 >/dev/null 2>&1 || ip link add flannel.1 type bridge
-"""
-
-
 def test_remove_node_drains_resets_and_deletes_it_and_reruns_clean(added):
     gone = node(ADDED)
-    assert bash(gone, PLANT_CNI).rc == 0
+    plant_cni(gone)
     before = {name: _started(name) for name in NODES}
     rc, report, output = run_playbook("remove_node.yml", "-i", added, "-e", f"node={ADDED}")
     assert rc == 0, output
