@@ -8,103 +8,23 @@ checked against openssl run independently of the double.
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import hashlib
-import importlib.machinery
-import importlib.util
-import io
 import json
 import os
-import pathlib
-import re
-import socket
-import ssl
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 
 import pytest
-
-BIN = pathlib.Path(__file__).resolve().parents[3] / "tests" / "doubles" / "bin"
-APISERVER = BIN.parent / "apiserver" / "apiserver.py"
-HAS_OPENSSL = subprocess.run(["openssl", "version"], capture_output=True, check=False).returncode == 0
-
-
-def load(name: str, root: pathlib.Path, proc: pathlib.Path, cgroup_v2=True):
-    # A fake cgroup root: v2 (cgroup.controllers at the root) unless a test asks for v1,
-    # so the checks do not depend on the machine running the tests.
-    cgroup = proc.parent / ("cgroup2" if cgroup_v2 else "cgroup1")
-    cgroup.mkdir(parents=True, exist_ok=True)
-    if cgroup_v2:
-        (cgroup / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
-    os.environ["KUBELAB_DOUBLE_CGROUP_ROOT"] = str(cgroup)
-    os.environ["KUBELAB_DOUBLE_ROOT"] = str(root)
-    os.environ["KUBELAB_DOUBLE_PROC"] = str(proc)
-    os.environ["KUBELAB_DOUBLE_NO_SYSTEMD"] = "1"
-    loader = importlib.machinery.SourceFileLoader(f"{name}_double_{id(root)}", str(BIN / name))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-def fake_proc(base: pathlib.Path, listening=(), swap=False, ip_forward="1", bridge="1", mem_kb=8 * 1024 * 1024):
-    proc = base / "proc"
-    (proc / "net").mkdir(parents=True, exist_ok=True)
-    (proc / "sys/net/ipv4").mkdir(parents=True, exist_ok=True)
-    (proc / "sys/net/bridge").mkdir(parents=True, exist_ok=True)
-    rows = ["  sl  local_address rem_address   st"]
-    rows += [f"   {i}: 00000000:{port:04X} 00000000:0000 0A" for i, port in enumerate(listening)]
-    rows.append("   9: 0100007F:1F90 0100007F:D431 01")  # an established connection on 8080
-    (proc / "net/tcp").write_text("\n".join(rows) + "\n")
-    (proc / "net/tcp6").write_text("  sl  local_address rem_address   st\n")
-    swaps = "Filename Type Size Used Priority\n" + ("/swap.img file 1024 0 -2\n" if swap else "")
-    (proc / "swaps").write_text(swaps)
-    (proc / "meminfo").write_text(f"MemTotal:       {mem_kb} kB\n")
-    (proc / "sys/net/ipv4/ip_forward").write_text(ip_forward + "\n")
-    if bridge is not None:
-        (proc / "sys/net/bridge/bridge-nf-call-iptables").write_text(bridge + "\n")
-    (proc / "net/route").write_text("Iface\tDestination\tGateway\nlo\t00000000\t00000000\n")
-    return proc
-
-
-@pytest.fixture
-def cri_socket(tmp_path):
-    path = tmp_path / "root/run/containerd/containerd.sock"
-    path.parent.mkdir(parents=True)
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(path))
-    server.listen(5)
-    yield "unix:///run/containerd/containerd.sock"
-    server.close()
-
-
-def run(module, *argv) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = module.main(list(argv))
-    return rc, out.getvalue(), err.getvalue()
-
-
-def write_config(path: pathlib.Path, cri: str, api="kubeadm.k8s.io/v1beta4", extra="") -> str:
-    path.write_text(
-        f"---\napiVersion: {api}\nkind: InitConfiguration\nlocalAPIEndpoint:\n  advertiseAddress: 127.0.0.1\n"
-        f"  bindPort: 6443\nnodeRegistration:\n  criSocket: {cri}\n  name: cp1\n---\napiVersion: {api}\n"
-        "kind: ClusterConfiguration\nkubernetesVersion: v1.36.1\nnetworking:\n  podSubnet: 10.244.0.0/16\n"
-        f"  serviceSubnet: 10.96.0.0/12\n{extra}---\napiVersion: kubelet.config.k8s.io/v1beta1\n"
-        "kind: KubeletConfiguration\ncgroupDriver: systemd\n")
-    return str(path)
-
-
-def openssl_spki_hash(pem_path: pathlib.Path) -> str:
-    pub = subprocess.run(["openssl", "x509", "-in", str(pem_path), "-pubkey", "-noout"], capture_output=True,
-                         check=True).stdout
-    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub, capture_output=True,
-                         check=True).stdout
-    return "sha256:" + hashlib.sha256(der).hexdigest()
+from kubeadm_harness import (
+    HAS_OPENSSL,
+    client_call,
+    fake_proc,
+    free_port,
+    load,
+    openssl_spki_hash,
+    run,
+    start_apiserver,
+    write_config,
+)
 
 
 def test_version_subcommands(tmp_path):
@@ -277,28 +197,6 @@ def test_init_tokens_api_server_join_and_reset(tmp_path, cri_socket):
     server.wait()
 
 
-def client_call(endpoint: str, kubeconfig: pathlib.Path | None, method: str, path: str, body=None,
-                ctype="application/json") -> tuple[int, dict]:
-    """An HTTPS call to the node API with the client certificate of kubeconfig (None: anonymous)."""
-    context = ssl.create_default_context(cafile=str(kubeconfig.parent / "pki/ca.crt") if kubeconfig else None)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    if kubeconfig:
-        text = kubeconfig.read_text()
-        pem = kubeconfig.parent / (kubeconfig.name + ".pem")
-        pem.write_bytes(b"".join(base64.b64decode(re.search(rf"{key}: (\S+)", text).group(1))
-                                 for key in ("client-certificate-data", "client-key-data")))
-        context.load_cert_chain(str(pem))
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"https://{endpoint}{path}", data=data, method=method)
-    request.add_header("Content-Type", ctype)
-    try:
-        with urllib.request.urlopen(request, timeout=10, context=context) as response:
-            return response.status, json.loads(response.read().decode())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read().decode())
-
-
 @pytest.mark.skipif(not HAS_OPENSSL, reason="openssl is needed for the cluster's PKI")
 def test_node_api_serves_the_application_api_on_the_registered_nodes(tmp_path, cri_socket):
     """The node API's store takes app objects from an admin; its scheduler places them on the nodes kubeadm
@@ -384,27 +282,3 @@ def test_node_api_serves_the_application_api_on_the_registered_nodes(tmp_path, c
     finally:
         server.kill()
         server.wait()
-
-
-def start_apiserver(port: int, env: dict) -> subprocess.Popen:
-    """The API-server double serving the node the kubeadm double set up (KUBELAB_DOUBLE_ROOT in env)."""
-    server = subprocess.Popen([sys.executable, str(APISERVER), "--kubeadm", str(BIN / "kubeadm"), "--listen",
-                               f"127.0.0.1:{port}"], env=env)
-    wait_for(port)
-    return server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(port: int) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"nothing listens on {port}")

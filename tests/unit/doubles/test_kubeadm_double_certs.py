@@ -11,8 +11,7 @@ import datetime
 import subprocess
 
 import pytest
-# cri_socket is a fixture: importing it makes it available to this module's tests.
-from test_kubeadm_double import HAS_OPENSSL, cri_socket, fake_proc, load, run, write_config  # noqa: F401 pylint: disable=unused-import
+from kubeadm_harness import HAS_OPENSSL, fake_proc, load, run
 
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_certs import parse_check_expiration, renewal_plan
 
@@ -28,11 +27,8 @@ def openssl(*args: str, stdin: bytes | None = None) -> str:
 
 
 @pytest.fixture
-def cluster(tmp_path, cri_socket):  # noqa: F811 (the fixture imported above)
-    root = tmp_path / "root"
-    kubeadm = load("kubeadm", root, fake_proc(tmp_path))
-    rc, _out, err = run(kubeadm, "init", "--config", write_config(tmp_path / "k.yaml", cri_socket))
-    assert rc == 0, err
+def cluster(control_plane):
+    kubeadm, root = control_plane
     return kubeadm, root / "etc/kubernetes/pki"
 
 

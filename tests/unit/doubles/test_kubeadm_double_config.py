@@ -13,12 +13,11 @@ import contextlib
 import importlib.machinery
 import importlib.util
 import io
-import pathlib
 import re
 
 import pytest
+from kubeadm_harness import BIN, run
 
-BIN = pathlib.Path(__file__).resolve().parents[3] / "tests" / "doubles" / "bin"
 STACK_HINT = "To see the stack trace of this error execute with --v=5 or higher"
 KLOG = re.compile(r"(?m)^W\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ (?P<where>[a-z]+\.go:\d+)\] ")
 
@@ -69,13 +68,6 @@ def double(tmp_path, monkeypatch):
         return module
 
     return load
-
-
-def run(module, *argv) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = module.main(list(argv))
-    return rc, out.getvalue(), err.getvalue()
 
 
 def warnings_of(stderr: str) -> list:

@@ -16,9 +16,7 @@ import subprocess
 
 import pytest
 
-from test_kubeadm_double import (  # noqa: F401 pylint: disable=unused-import
-    HAS_OPENSSL, cri_socket, fake_proc, free_port, load, openssl_spki_hash, run, start_apiserver, write_config,
-)
+from kubeadm_harness import HAS_OPENSSL, fake_proc, free_port, load, openssl_spki_hash, run, start_apiserver, write_config
 
 
 def _cluster(tmp_path, cri, endpoint_setting):

@@ -16,8 +16,7 @@ import subprocess
 import sys
 
 import pytest
-# cri_socket is a fixture: importing it makes it available to this module's tests.
-from test_kubeadm_double import BIN, HAS_OPENSSL, cri_socket, fake_proc, free_port, start_apiserver, write_config  # noqa: F401 pylint: disable=unused-import
+from kubeadm_harness import BIN, HAS_OPENSSL, fake_proc, free_port, start_apiserver, write_config
 
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_cluster import finish_argv
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_module import read_init_state
@@ -29,7 +28,7 @@ TOKEN_CONFIG = ("bootstrapTokens:\n- description: kubelab.cluster join token\n  
 
 
 @pytest.fixture
-def node(tmp_path, cri_socket):  # noqa: F811 (the fixture imported above)
+def node(tmp_path, cri_socket):
     root = tmp_path / "root"
     env = dict(os.environ, KUBELAB_DOUBLE_ROOT=str(root), KUBELAB_DOUBLE_PROC=str(fake_proc(tmp_path)),
                KUBELAB_DOUBLE_NO_SYSTEMD="1")

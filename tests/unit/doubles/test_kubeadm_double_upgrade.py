@@ -7,18 +7,7 @@ import os
 import time
 
 import pytest
-# cri_socket is a fixture: importing it makes it available to this module's tests.
-from test_kubeadm_double import (  # noqa: F401 pylint: disable=unused-import
-    HAS_OPENSSL,
-    client_call,
-    cri_socket,
-    fake_proc,
-    free_port,
-    load,
-    run,
-    start_apiserver,
-    write_config,
-)
+from kubeadm_harness import HAS_OPENSSL, client_call, fake_proc, free_port, load, run, start_apiserver
 
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_upgrade import (
     manifest_versions,
@@ -30,12 +19,9 @@ pytestmark = pytest.mark.skipif(not HAS_OPENSSL, reason="the kubeadm double make
 
 
 @pytest.fixture
-def cluster(tmp_path, cri_socket):
+def cluster(tmp_path, control_plane):
     """A control plane the double initialized at v1.36.1, and a loader for a kubeadm double of another version."""
-    root = tmp_path / "root"
-    kubeadm = load("kubeadm", root, fake_proc(tmp_path))
-    rc, _out, err = run(kubeadm, "init", "--config", write_config(tmp_path / "k.yaml", cri_socket))
-    assert rc == 0, err
+    _kubeadm, root = control_plane
 
     def at(version):
         os.environ["KUBELAB_DOUBLE_VERSION"] = version
