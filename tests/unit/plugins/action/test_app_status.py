@@ -7,21 +7,13 @@ and the same in check mode; plus one run by ansible-playbook under the collectio
 
 from __future__ import annotations
 
-import json
-import os
-import pathlib
-import subprocess
-import sys
-
 import pytest
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.kubelab.cluster.plugins.action import app_status as action_module
 from ansible_collections.kubelab.cluster.plugins.module_utils import _app_status
 
-from .controller import run_on_controller
-
-REPO = pathlib.Path(__file__).resolve().parents[4]
+from .controller import run_on_controller, run_playbook_in_check_mode
 
 DEPLOYMENT = {"metadata": {"name": "webapp-deployment", "generation": 2},
               "spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "webapp", "image": "web-app:9.0"}]}}},
@@ -102,15 +94,9 @@ def test_wrong_arguments_are_refused(args, words):
 
 
 def test_the_role_calls_it_by_its_collection_name_in_check_mode(tmp_path):
-    playbook = tmp_path / "play.yml"
     show = "READY={{ rows.pods | selectattr('ready') | map(attribute='name') | join(',') }} CHANGED={{ rows.changed }}"
-    playbook.write_text(json.dumps([{
-        "hosts": "localhost", "gather_facts": False,
-        "tasks": [{"name": "rows", "kubelab.cluster.app_status": {"mode": "pods", "pods": PODS}, "register": "rows"},
-                  {"name": "show", "ansible.builtin.debug": {"msg": show}}]}]), encoding="utf-8")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(REPO / ".venv" / "collections"),
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_LOCALHOST_WARNING="false")
-    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                          "--check", str(playbook)], capture_output=True, text=True, env=env, cwd=str(REPO), check=False)
+    run = run_playbook_in_check_mode(tmp_path, [
+        {"name": "rows", "kubelab.cluster.app_status": {"mode": "pods", "pods": PODS}, "register": "rows"},
+        {"name": "show", "ansible.builtin.debug": {"msg": show}}])
     assert run.returncode == 0, run.stdout + run.stderr
     assert "READY=webapp-b CHANGED=False" in run.stdout

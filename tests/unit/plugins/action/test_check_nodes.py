@@ -8,12 +8,6 @@ unless told only to report; and one run by ansible-playbook under the collection
 
 from __future__ import annotations
 
-import json
-import os
-import pathlib
-import subprocess
-import sys
-
 import pytest
 from ansible.errors import AnsibleActionFail
 
@@ -21,9 +15,8 @@ from ansible_collections.kubelab.cluster.plugins.action import check_nodes as ac
 from ansible_collections.kubelab.cluster.plugins.module_utils._doctor import doctor_rows
 from ansible_collections.kubelab.cluster.plugins.module_utils._validation import node_errors
 
-from .controller import run_on_controller
+from .controller import run_on_controller, run_playbook_in_check_mode
 
-REPO = pathlib.Path(__file__).resolve().parents[4]
 PODS = "10.244.0.0/16"
 SERVICES = "10.96.0.0/12"
 HELD = {"in_use": True, "listeners": [{"port": 6443, "processes": ["python3[812]"]}]}
@@ -127,16 +120,11 @@ def test_wrong_arguments_are_refused(args, words):
 
 
 def test_a_playbook_calls_it_by_its_collection_name_in_check_mode(tmp_path):
-    playbook = tmp_path / "play.yml"
     args = {"nodes": CLONED, "pod_subnet": PODS, "service_subnet": SERVICES}
     tasks = [{"name": "report", "kubelab.cluster.check_nodes": dict(args, report_only=True), "register": "checked"},
              {"name": "show", "ansible.builtin.debug": {"msg": "ERRORS={{ checked.errors | length }} CHANGED={{ checked.changed }}"}},
              {"name": "refuse", "kubelab.cluster.check_nodes": args}]
-    playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]), encoding="utf-8")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(REPO / ".venv" / "collections"),
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_LOCALHOST_WARNING="false")
-    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                          "--check", str(playbook)], capture_output=True, text=True, env=env, cwd=str(REPO), check=False)
+    run = run_playbook_in_check_mode(tmp_path, tasks)
     assert run.returncode != 0, run.stdout + run.stderr
     assert "ERRORS=2 CHANGED=False" in run.stdout
     assert "The run was refused before any node was changed:" in run.stdout and "w1, w2 share one /etc/machine-id" in run.stdout
