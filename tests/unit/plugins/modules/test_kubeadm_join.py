@@ -133,6 +133,9 @@ def test_plain_timeout_message(node, run_module):
     (_args(api_server_endpoint="10.0.0.1"), "host:port"),
     (_args(certificate_key="nothex"), "64 lowercase hex"),
     (_args(ignore_preflight_errors=["all"]), "'all'"),
+    # The join options are checked before the preflight list, and the timeout before both.
+    (_args(token="bad", ignore_preflight_errors=["all"]), "token must match"),
+    (_args(token="bad", timeout=0), "positive"),
     ({"token": TOKEN}, "missing required options: api_server_endpoint, discovery_token_ca_cert_hashes"),
     (_args(join_command="kubeadm join x"), "mutually exclusive"),
     ({"join_command": "kubeadm join <host>:<port> --token <token>"}, "no valid"),

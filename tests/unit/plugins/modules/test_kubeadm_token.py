@@ -75,7 +75,7 @@ def test_given_ca_hashes_are_used_and_the_kubeconfig_ca_is_not_needed(tmp_path, 
 
 def test_bad_ca_hashes_fail_before_kubeadm_runs(admin_conf, run_module):
     result, failed, runner = run_module(kubeadm_token, {"kubeconfig": admin_conf, "ca_cert_hashes": ["sha256:xyz"]}, [])
-    assert failed and "ca_cert_hashes items must look like sha256:" in result["msg"]
+    assert failed and result["msg"].startswith("ca_cert_hashes items must look like sha256:"), result["msg"]
     assert runner.kubeadm_calls() == []
 
 
