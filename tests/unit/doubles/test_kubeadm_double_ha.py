@@ -3,8 +3,9 @@
 What kubeadm documents and the double follows: a further control plane joins only a cluster initialized with a
 controlPlaneEndpoint (kubeadm's checkIfReadyForAdditionalControlPlane, in its preflight phase), needs the key of
 the certificates `--upload-certs` stored (the kubeadm-certs Secret, deleted after 2 h; another key cannot decrypt
-them), and then holds the cluster's CA and service-account keys, its own API server certificate, admin.conf with
-the endpoint as server and the four static pods. Each refusal leaves the node as it was.
+them), and then holds the cluster's CA and service-account keys, its own certificates (every one `kubeadm certs
+check-expiration` lists but super-admin.conf, which init alone writes), admin.conf with the endpoint as server and the
+four static pods, its API server on the address and port given. Each refusal leaves the node as it was.
 """
 
 from __future__ import annotations
@@ -64,7 +65,10 @@ def test_a_control_plane_joins_with_the_certificate_key_through_the_endpoint(tmp
         assert not (joiner_root / "etc/kubernetes/pki/ca.key").exists()
         assert "cp2" not in _state(root)["nodes"]
 
-        rc, out, err = run(joiner, *base, "--certificate-key", key)
+        rc, _out, err = run(joiner, *base, "--certificate-key", key, "--apiserver-advertise-address", "127.0.0.300")
+        assert rc == 1 and 'advertiseAddress: Invalid value: "127.0.0.300"' in err, err
+        rc, out, err = run(joiner, *base, "--certificate-key", key, "--apiserver-advertise-address", "127.0.0.3",
+                           "--apiserver-bind-port", "6444")
         assert rc == 0, err
         assert "This node has joined the cluster and a new control plane instance was created:" in out
         pki = joiner_root / "etc/kubernetes/pki"
@@ -79,6 +83,16 @@ def test_a_control_plane_joins_with_the_certificate_key_through_the_endpoint(tmp
         assert not (joiner_root / "etc/kubernetes/super-admin.conf").exists()
         for component in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"):
             assert (joiner_root / f"etc/kubernetes/manifests/{component}.yaml").exists(), component
+        # Its own API server on the address and port it was given; its controller-manager and scheduler talk to it.
+        apiserver = (joiner_root / "etc/kubernetes/manifests/kube-apiserver.yaml").read_text()
+        assert "--advertise-address=127.0.0.3\n" in apiserver and "--secure-port=6444\n" in apiserver
+        for name in ("controller-manager.conf", "scheduler.conf"):
+            assert "server: https://127.0.0.3:6444" in (joiner_root / "etc/kubernetes" / name).read_text(), name
+        # Every certificate kubeadm renews is there but super-admin.conf, which kubeadm writes on init alone.
+        rc, raw, err = run(joiner, "certs", "check-expiration", "-o", "json")
+        assert rc == 0, err
+        missing = [item["name"] for item in json.loads(raw)["certificates"] if item["missing"]]
+        assert missing == ["super-admin.conf"]
         assert _state(root)["nodes"]["cp2"]["role"] == "control-plane"
         # The key is nowhere in what the join wrote.
         for path in joiner_root.rglob("*"):
