@@ -35,6 +35,9 @@ _ROW_RE = re.compile(
     r"^(?P<name>\S+)\s+(?P<expires>[A-Z][a-z]{2} \d{2}, \d{4} \d{2}:\d{2} [A-Z]+)\s+(?P<residual>\S+)"
     r"(?:\s+(?P<ca>[a-z][a-z0-9-]*))??\s+(?P<external>yes|no|true|false)\s*$")
 _MISSING_RE = re.compile(r"^!MISSING!\s+(?P<name>\S+)")
+# kubeadm init alone writes super-admin.conf (1.29+): a joined control plane has none, and kubeadm's docs say its
+# absence is no error (check-expiration lists it missing, renew all passes it over).
+FIRST_CONTROL_PLANE_ONLY = ("super-admin.conf",)
 _LEAF_HEADER_RE = re.compile(r"^CERTIFICATE\s+EXPIRES\s+RESIDUAL TIME")
 _CA_HEADER_RE = re.compile(r"^CERTIFICATE AUTHORITY\s+EXPIRES\s+RESIDUAL TIME")
 
@@ -141,7 +144,8 @@ def renewal_plan(entries, below_days):
     managed). ``argv_names``: what to pass to ``kubeadm certs renew`` - ``["all"]`` unless some
     certificate is externally managed (then the due names one by one, so kubeadm is never asked to
     renew what an external CA signs). ``blocked``: ``{"name", "reason"}`` for what is below the
-    threshold (or missing) and kubeadm cannot renew: CAs, externally managed certificates, missing files.
+    threshold (or missing) and kubeadm cannot renew: CAs, externally managed certificates, missing files (but
+    super-admin.conf, which only the first control plane has).
     """
     plan = {"renew": [], "argv_names": [], "blocked": []}
     if below_days is None:
@@ -149,7 +153,8 @@ def renewal_plan(entries, below_days):
     limit = below_days * DAY
     for item in entries:
         if item["missing"]:
-            plan["blocked"].append({"name": item["name"], "reason": "missing: kubeadm found no such file"})
+            if item["name"] not in FIRST_CONTROL_PLANE_ONLY:
+                plan["blocked"].append({"name": item["name"], "reason": "missing: kubeadm found no such file"})
             continue
         if item["residual_seconds"] is None or item["residual_seconds"] >= limit:
             continue

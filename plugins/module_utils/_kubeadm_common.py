@@ -385,12 +385,18 @@ def init_argv(kubeadm, config, upload_certs=False, ignore=()):
 
 
 def join_argv(kubeadm, endpoint, token, hashes, control_plane=False, certificate_key=None,
-              node_name=None, cri_socket=None, ignore=()):
+              node_name=None, cri_socket=None, ignore=(), advertise_address=None, bind_port=None):
+    """``advertise_address`` and ``bind_port``: a joining control plane's own API server (kubeadm's defaults: the
+    default route's address, 6443)."""
     argv = [kubeadm] + join_words(endpoint, token, hashes, control_plane, certificate_key)
     if node_name:
         argv.extend(["--node-name", node_name])
     if cri_socket:
         argv.extend(["--cri-socket", cri_socket])
+    if advertise_address:
+        argv.extend(["--apiserver-advertise-address", advertise_address])
+    if bind_port is not None:
+        argv.extend(["--apiserver-bind-port", str(bind_port)])
     return argv + ignore_flag(list(ignore))
 
 

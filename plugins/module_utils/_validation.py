@@ -55,6 +55,11 @@ GROUP_VARIABLES = {
 }
 
 
+def is_port_number(value):
+    """Whether ``value`` is a TCP/UDP port, 1 to 65535 (an int or its digits)."""
+    return not isinstance(value, bool) and str(value).isdigit() and 0 < int(value) < 65536
+
+
 def _show(value):
     """A value as it reads in a message (strings quoted, other types named)."""
     if isinstance(value, str):
@@ -87,7 +92,7 @@ def parse_cidrs(value):
     return networks
 
 
-def _ip_address(value):
+def ip_address(value):
     """``value`` as an IPv4 or IPv6 address, or ``None`` when it is not one."""
     try:
         return ipaddress.ip_address(value)
@@ -567,7 +572,7 @@ def _misc_rules(out, settings):
                 "names from kube_packages_packages (%s), or empty" % ", ".join(map(str, listed)),
                 "remove the others, or add them to kube_packages_packages")
     port = cp.get("control_plane_bind_port")
-    if port is not None and not _port_number(port):
+    if port is not None and not is_port_number(port):
         out.add("control_plane", "control_plane_bind_port", port, "is not a TCP port", "1 to 65535", "e.g. 6443")
     for role, values, name in (("control_plane", cp, "control_plane_ignore_preflight_errors"),
                                ("worker", worker, "worker_ignore_preflight_errors")):
@@ -584,7 +589,7 @@ def _misc_rules(out, settings):
             out.add("control_plane", name, cp[name], "sets 'kind', which the role writes itself",
                     "fields of the document without apiVersion/kind", "remove the 'kind' key")
     address = cp.get("control_plane_advertise_address")
-    if address and _ip_address(address) is None:
+    if address and ip_address(address) is None:
         out.add("control_plane", "control_plane_advertise_address", address, "is not an IP address",
                 "empty, or an IPv4/IPv6 address of the control plane", "give the node's address, e.g. 192.0.2.10")
     endpoint = cp.get("control_plane_endpoint")
@@ -671,7 +676,7 @@ def _ha_rules(out, settings, groups, group_names, scope):
         return
     vip = cp.get("control_plane_vip") or ""
     if vip:
-        if _ip_address(vip) is None:
+        if ip_address(vip) is None:
             out.add("control_plane", "control_plane_vip", vip, "is not an IP address (kube-vip announces an address by ARP)",
                     "empty, or a free IPv4/IPv6 address in the control planes' subnet", "e.g. control_plane_vip: 192.0.2.100")
         if not cp.get("control_plane_vip_interface"):
@@ -813,7 +818,7 @@ def node_errors(nodes, pod_subnet, service_subnet, check_ports=True):
             continue  # the inputs check reports a bad CIDR
     for host in sorted(nodes):
         for address in ((nodes[host] or {}).get("identity") or {}).get("addresses") or []:
-            ip = _ip_address(address.split("%", 1)[0])
+            ip = ip_address(address.split("%", 1)[0])
             if ip is None:
                 continue
             for name, network in networks:
@@ -892,8 +897,6 @@ SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
 PROBE_HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
 
 
-def _port_number(value):
-    return not isinstance(value, bool) and str(value).isdigit() and 0 < int(value) < 65536
 
 
 def _node_port_range(text):
@@ -946,10 +949,10 @@ def _app_service_rules(out, values, services, port_range):
         if "external_name" in entry:
             out.add("app", where + ".external_name", entry["external_name"], "only an ExternalName Service has one",
                     "unset for type %s" % kind, "remove it, or set type: ExternalName")
-        if not _port_number(entry.get("port", 80)):
+        if not is_port_number(entry.get("port", 80)):
             out.add("app", where + ".port", entry.get("port"), "is not a port", "1 to 65535", "e.g. port: 80")
         target = entry.get("target_port", values.get("app_container_port", 5000))
-        if not (_port_number(target) or (isinstance(target, str) and PORT_NAME_RE.match(target))):
+        if not (is_port_number(target) or (isinstance(target, str) and PORT_NAME_RE.match(target))):
             out.add("app", where + ".target_port", target, "is neither a port number nor a port name",
                     "1 to 65535, or the name of a container port", "e.g. target_port: 5000")
         node_port = entry.get("node_port")
@@ -957,7 +960,7 @@ def _app_service_rules(out, values, services, port_range):
             if kind not in ("NodePort", "LoadBalancer"):
                 out.add("app", where + ".node_port", node_port, "only NodePort and LoadBalancer Services have a node port",
                         "unset for type %s" % kind, "remove it, or set type: NodePort")
-            elif port_range and not (_port_number(node_port) and port_range[0] <= int(node_port) <= port_range[1]):
+            elif port_range and not (is_port_number(node_port) and port_range[0] <= int(node_port) <= port_range[1]):
                 out.add("app", where + ".node_port", node_port, "is outside the cluster's node port range (the API server refuses it)",
                         "%d to %d (app_node_port_range)" % port_range, "pick a port in the range, or leave it unset to get one allocated")
             else:
@@ -966,7 +969,7 @@ def _app_service_rules(out, values, services, port_range):
         if not isinstance(ips, list):
             ips = [ips]
         for address in ips:
-            if _ip_address(str(address)) is None:
+            if ip_address(str(address)) is None:
                 out.add("app", where + ".external_ips", address, "is not an IP address", "IPv4 or IPv6 addresses the nodes receive traffic for",
                         "e.g. external_ips: [192.0.2.10]")
     for name, indexes in sorted(names.items(), key=lambda item: str(item[0])):
@@ -1014,7 +1017,7 @@ def _app_rules(out, values):
     if replicas is not None and (isinstance(replicas, bool) or not str(replicas).isdigit()):
         out.add("app", "app_replicas", replicas, "is not a number of pods", "an integer >= 0 (0 stops the app)", "e.g. app_replicas: 2")
     port = values.get("app_container_port")
-    if port is not None and not _port_number(port):
+    if port is not None and not is_port_number(port):
         out.add("app", "app_container_port", port, "is not a port", "1 to 65535", "e.g. app_container_port: 5000")
     surge, unavailable = (_int_or_percent(values.get(key, 0)) for key in ("app_max_surge", "app_max_unavailable"))
     for key, parsed in (("app_max_surge", surge), ("app_max_unavailable", unavailable)):
@@ -1157,7 +1160,7 @@ def _ipconfig_problem(value):
     for key, version, source in (("gw", 4, "ip"), ("gw6", 6, "ip6")):
         if key not in parts:
             continue
-        gateway = _ip_address(parts[key])
+        gateway = ip_address(parts[key])
         if gateway is None or gateway.version != version:
             return "%s=%s is not an IPv%d address" % (key, parts[key], version)
         if parts.get(source) in (None, "dhcp", "auto"):
@@ -1237,7 +1240,7 @@ def _proxmox_vm_rules(out, values, host, control_plane_hosts):
             out.add(role, "proxmox_vm_ssh_keys", ["%s..." % str(key)[:20] for key in bad], "%d %s not an OpenSSH public key"
                     % (len(bad), "entry is" if len(bad) == 1 else "entries are"), "lines of a .pub file, one key each", "give the .pub files' contents")
     port = values.get("proxmox_vm_api_port")
-    if port is not None and not _port_number(port):
+    if port is not None and not is_port_number(port):
         out.add(role, "proxmox_vm_api_port", port, "is not a TCP port", "1 to 65535", "e.g. 8006")
     if lxc:
         _proxmox_lxc_rules(out, values)

@@ -18,7 +18,8 @@ description:
   - With O(renew_below_days), when a leaf certificate kubeadm can renew has less than that many days left, runs
     C(kubeadm certs renew all) (or, when some certificate is externally managed, C(kubeadm certs renew) for each due
     certificate) and reads the expiry again. CAs, externally managed and missing certificates are never renewed;
-    they are returned in RV(blocked).
+    they are returned in RV(blocked), but for C(super-admin.conf), which C(kubeadm init) alone writes (a joined
+    control plane has none, and kubeadm reports its absence as no error).
   - It does not restart the control-plane static pods; the C(playbooks/certs.yml) playbook does, the kubeadm way.
 author:
   - kubelab.cluster maintainers (@kubelab)

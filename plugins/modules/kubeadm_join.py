@@ -66,6 +66,18 @@ options:
     description:
       - Key to decrypt the certificates uploaded by C(kubeadm init --upload-certs), 64 hex digits.
     type: str
+  apiserver_advertise_address:
+    description:
+      - The address this control plane's own API server advertises (C(--apiserver-advertise-address)), an IPv4 or
+        IPv6 address of the node; kubeadm's default is the node's default-route address.
+      - Only with O(control_plane).
+    type: str
+  apiserver_bind_port:
+    description:
+      - The port this control plane's own API server listens on (C(--apiserver-bind-port)), 1 to 65535; kubeadm's
+        default is 6443.
+      - Only with O(control_plane).
+    type: int
   node_name:
     description:
       - Node name to register instead of the host name.
@@ -98,6 +110,15 @@ EXAMPLES = r"""
     api_server_endpoint: "{{ kubelab_join.api_server_endpoint }}"
     token: "{{ kubelab_join.token }}"
     discovery_token_ca_cert_hashes: "{{ kubelab_join.discovery_token_ca_cert_hashes }}"
+  no_log: true
+
+- name: Join a further control plane, its API server on its own address
+  kubelab.cluster.kubeadm_join:
+    join_command: "{{ kubelab_join.command }}"
+    control_plane: true
+    certificate_key: "{{ kubelab_certificate_key }}"
+    apiserver_advertise_address: 192.0.2.12
+    apiserver_bind_port: 6443
   no_log: true
 
 - name: Join with a printed join command
@@ -170,6 +191,10 @@ from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output im
     find_join_commands,
     parse_preflight,
 )
+from ansible_collections.kubelab.cluster.plugins.module_utils._validation import (
+    ip_address,
+    is_port_number,
+)
 
 
 def resolve_join(params):
@@ -202,6 +227,26 @@ def resolve_join(params):
     return endpoint, token, list(hashes), bool(control_plane), certificate_key
 
 
+def api_server_options(params, control_plane):
+    """The joining control plane's own API server (address, port), checked by the collection's input rules."""
+    address, port = params["apiserver_advertise_address"] or None, params["apiserver_bind_port"]
+    if (address or port is not None) and not control_plane:
+        raise ValueError("apiserver_advertise_address and apiserver_bind_port set a control plane's own API server: "
+                         "give them with control_plane=true only")
+    if address and ip_address(address) is None:
+        raise ValueError("apiserver_advertise_address %r is not an IP address: give an IPv4/IPv6 address of the node, "
+                         "or leave it unset for the default route's address" % address)
+    if port is not None and not is_port_number(port):
+        raise ValueError("apiserver_bind_port %r is not a TCP port (1 to 65535), e.g. 6443" % port)
+    return address, port
+
+
+def check_join(params):
+    """resolve_join's values, then the joining control plane's own API server (address, port)."""
+    joining = resolve_join(params)
+    return joining + api_server_options(params, joining[3])
+
+
 def main():
     module, joining, ignore = start_module(dict(
         api_server_endpoint=dict(type="str"),
@@ -210,11 +255,13 @@ def main():
         join_command=dict(type="str", no_log=True),
         control_plane=dict(type="bool"),
         certificate_key=dict(type="str", no_log=True),
+        apiserver_advertise_address=dict(type="str"),
+        apiserver_bind_port=dict(type="int"),
         node_name=dict(type="str"),
         cri_socket=dict(type="str"),
-    ), 300, check=resolve_join, preflight=True)
+    ), 300, check=check_join, preflight=True)
     params = module.params
-    endpoint, token, hashes, control_plane, certificate_key = joining
+    endpoint, token, hashes, control_plane, certificate_key, advertise_address, bind_port = joining
     secrets = [value for value in (token, certificate_key) if value]
 
     result = dict(changed=False, joined=False, ca_cert_hash=None, reason="joined",
@@ -242,7 +289,7 @@ def main():
         module.exit_json(**result)
 
     argv = join_argv(kubeadm, endpoint, token, hashes, control_plane, certificate_key,
-                     params["node_name"], params["cri_socket"], ignore)
+                     params["node_name"], params["cri_socket"], ignore, advertise_address, bind_port)
     run, raw = run_kubeadm(module, argv, secrets)
     result.update(run)
     result["preflight"] = parse_preflight(run["stdout"] + "\n" + run["stderr"])

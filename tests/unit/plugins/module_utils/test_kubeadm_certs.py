@@ -124,6 +124,12 @@ def test_plan_never_renews_a_ca_an_external_or_a_missing_certificate():
     assert "missing" in reasons["etcd-peer"]
 
 
+def test_plan_on_a_joined_control_plane_passes_over_its_missing_super_admin_conf():
+    # kubeadm join --control-plane writes no super-admin.conf (kubeadm init alone does): not a blocked certificate.
+    entries = [entry("admin.conf", 10), entry("super-admin.conf", 0, missing=True)]
+    assert certs.renewal_plan(entries, 30) == {"renew": ["admin.conf"], "argv_names": ["all"], "blocked": []}
+
+
 def test_plan_on_real_expired_output_renews_every_present_leaf():
     now = datetime.datetime(2024, 8, 9, tzinfo=UTC)
     plan = certs.renewal_plan(certs.parse_check_expiration(read("check_expiration_v1.2x_expired_missing.txt"), now), 30)

@@ -191,6 +191,12 @@ def test_join_argv_full():
         "--node-name", "worker-1", "--cri-socket", "unix:///run/containerd/containerd.sock",
         "--ignore-preflight-errors=Swap,NumCPU",
     ]
+    # A control plane's own API server: both flags before the preflight ones; unset, kubeadm's defaults apply.
+    argv = common.join_argv("kubeadm", "10.0.0.1:6443", SECRET_TOKEN, [CA_HASH], True, SECRET_KEY,
+                            ignore=["NumCPU"], advertise_address="fd00::12", bind_port=8443)
+    assert argv[-5:] == ["--apiserver-advertise-address", "fd00::12", "--apiserver-bind-port", "8443",
+                         "--ignore-preflight-errors=NumCPU"]
+    assert "--apiserver-bind-port" not in common.join_argv("kubeadm", "10.0.0.1:6443", SECRET_TOKEN, [CA_HASH], True)
 
 
 def test_other_argv_builders():

@@ -55,6 +55,25 @@ def test_join_argv_wrapped_in_timeout_and_result(node, run_module):
     assert "abcdef." in result["cmd"]
 
 
+def test_a_control_plane_joins_with_its_own_api_server_address_and_port(node, run_module):
+    result, failed, runner = run_module(kubeadm_join, _args(
+        control_plane=True, certificate_key=KEY, apiserver_advertise_address="192.168.3.12", apiserver_bind_port=8443),
+        [("join ", _joins(node, "join_v1.31_control_plane_success.txt"))])
+    assert not failed, result.get("msg")
+    assert runner.calls[0][-4:] == ["--apiserver-advertise-address", "192.168.3.12", "--apiserver-bind-port", "8443"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"apiserver_advertise_address": "192.168.3.12"}, "with control_plane=true only"),
+    ({"control_plane": True, "certificate_key": KEY, "apiserver_advertise_address": "cp-2.lan"}, "'cp-2.lan' is not an IP address"),
+    ({"control_plane": True, "certificate_key": KEY, "apiserver_bind_port": 70000}, "70000 is not a TCP port"),
+])
+def test_api_server_options_are_refused_before_kubeadm_runs(node, run_module, extra, message):
+    result, failed, runner = run_module(kubeadm_join, _args(**extra))
+    assert failed and message in result["msg"]
+    assert runner.calls == []
+
+
 def test_join_command_gives_the_same_argv(node, run_module):
     command = read_fixture("init_v1.31_upload_certs.txt")
     result, failed, runner = run_module(kubeadm_join, {"join_command": command, "timeout": 30},
