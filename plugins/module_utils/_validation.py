@@ -897,8 +897,6 @@ SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
 PROBE_HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
 
 
-
-
 def _node_port_range(text):
     match = re.match(r"^([0-9]+)-([0-9]+)$", str(text))
     if not match or not 0 < int(match.group(1)) <= int(match.group(2)) < 65536:
