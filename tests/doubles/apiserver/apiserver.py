@@ -24,6 +24,7 @@ import secrets
 import shlex
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -1956,10 +1957,56 @@ def parse_args(argv):
     parser.add_argument("--background", action="store_true", help="fork; the parent exits 0 once the server answers")
     parser.add_argument("--pid-file")
     parser.add_argument("--log-file")
+    parser.add_argument("--relay", nargs="+", metavar="HOST:PORT", help="relay TCP to the first of these that accepts")
+    parser.add_argument("--relay-log", help="with --relay: one line per connection, client -> backend")
     opts = parser.parse_args(argv)
-    if not opts.kubeconfig and not opts.kubeadm:
+    if not opts.kubeconfig and not opts.kubeadm and not opts.relay:
         parser.error("--kubeconfig is required")
     return opts
+
+
+def relay(opts):
+    """--relay: each connection goes to the first backend that accepts it. A further control plane's API server is
+    this, relaying to the first control plane's double: every API server of a cluster serves the one store (etcd),
+    which that double holds; so it answers with the first one's serving certificate (valid for the endpoint and
+    127.0.0.1, not for this node's address) and fails with it (no failover). The ha scenario's load balancer is this
+    too, over every control plane."""
+    backends = [(item.rpartition(":")[0], int(item.rpartition(":")[2])) for item in opts.relay]
+    host, _sep, port = opts.listen.rpartition(":")
+    listener = socket.create_server((host or "0.0.0.0", int(port)), backlog=64)
+    log_file = open(opts.relay_log, "a", encoding="utf-8") if opts.relay_log else None  # pylint: disable=consider-using-with
+
+    def pipe(source, target):
+        try:
+            for data in iter(lambda: source.recv(65536), b""):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, target):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def serve_one(client, address):
+        for backend in backends:
+            try:
+                upstream = socket.create_connection(backend, timeout=3)
+            except OSError:
+                continue
+            upstream.settimeout(None)
+            if log_file:
+                log_file.write("%s:%d -> %s:%d\n" % (address[0], address[1], backend[0], backend[1]))
+                log_file.flush()
+            threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
+            pipe(upstream, client)
+            return
+        client.close()
+
+    while True:
+        client, address = listener.accept()
+        threading.Thread(target=serve_one, args=(client, address), daemon=True).start()
 
 
 def serve(opts):
@@ -1997,6 +2044,8 @@ def serve(opts):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     opts = parse_args(argv)
+    if opts.relay:
+        return relay(opts)
     if opts.kubeadm:
         return serve_kubeadm(opts)
     if not opts.background:

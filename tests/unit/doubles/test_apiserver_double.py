@@ -14,6 +14,7 @@ import json
 import os
 import pathlib
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -663,3 +664,31 @@ def test_nodes_read_into_the_typed_client_model(double):
         info = CoreV1Api(double.api).read_node(name).status.node_info
         assert info.kubelet_version.startswith("v1.") and info.kube_proxy_version == ""
         assert info.machine_id and info.system_uuid and info.boot_id and info.kernel_version and info.os_image
+
+
+def test_relay_takes_each_connection_to_the_first_backend_that_accepts(double, tmp_path):
+    # --relay: a further control plane's API server (to the first one's double), and the ha scenario's load balancer.
+    ports = []
+    for _ in range(2):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            ports.append(probe.getsockname()[1])
+    listen, closed = ports
+    backend = double.server.rsplit("/", 1)[1]
+    log = tmp_path / "relay.log"
+    relay = subprocess.Popen([sys.executable, str(DOUBLE), "--listen", f"127.0.0.1:{listen}",
+                              "--relay", f"127.0.0.1:{closed}", backend, "--relay-log", str(log)])
+    try:
+        deadline = time.time() + 10
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{listen}/version", timeout=5) as resp:
+                    assert json.loads(resp.read())["gitVersion"].startswith("v1.")
+                break
+            except OSError:
+                assert time.time() < deadline, "the relay did not answer"
+                time.sleep(0.1)
+        assert log.read_text().splitlines()[-1].endswith(f" -> {backend}")
+    finally:
+        relay.kill()
+        relay.wait()

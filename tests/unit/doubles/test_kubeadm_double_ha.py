@@ -88,6 +88,9 @@ def test_a_control_plane_joins_with_the_certificate_key_through_the_endpoint(tmp
         assert "--advertise-address=127.0.0.3\n" in apiserver and "--secure-port=6444\n" in apiserver
         for name in ("controller-manager.conf", "scheduler.conf"):
             assert "server: https://127.0.0.3:6444" in (joiner_root / "etc/kubernetes" / name).read_text(), name
+        # Its API server (what the kubelet starts): a relay to the first control plane's API-server double.
+        unit = (joiner_root / "etc/systemd/system/kubelab-double-apiserver.service").read_text()
+        assert "--relay 127.0.0.1:6443 --listen 0.0.0.0:6444\n" in unit
         # Every certificate kubeadm renews is there but super-admin.conf, which kubeadm writes on init alone.
         rc, raw, err = run(joiner, "certs", "check-expiration", "-o", "json")
         assert rc == 0, err
