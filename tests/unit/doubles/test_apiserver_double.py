@@ -669,8 +669,8 @@ def test_nodes_read_into_the_typed_client_model(double):
 def test_relay_takes_each_connection_to_the_first_backend_that_accepts(double, tmp_path):
     # --relay: a further control plane's API server (to the first one's double), and the ha scenario's load balancer.
     ports = []
-    for _ in range(2):
-        with socket.socket() as probe:
+    for probe in (socket.socket(), socket.socket()):
+        with probe:
             probe.bind(("127.0.0.1", 0))
             ports.append(probe.getsockname()[1])
     listen, closed = ports
