@@ -668,12 +668,13 @@ def test_nodes_read_into_the_typed_client_model(double):
 
 def test_relay_takes_each_connection_to_the_first_backend_that_accepts(double, tmp_path):
     # --relay: a further control plane's API server (to the first one's double), and the ha scenario's load balancer.
-    ports = []
-    for probe in (socket.socket(), socket.socket()):
-        with probe:
-            probe.bind(("127.0.0.1", 0))
-            ports.append(probe.getsockname()[1])
-    listen, closed = ports
+    # Two free ports, both bound at once so that they differ.
+    probes = [socket.socket(), socket.socket()]
+    for probe in probes:
+        probe.bind(("127.0.0.1", 0))
+    listen, closed = (probe.getsockname()[1] for probe in probes)
+    for probe in probes:
+        probe.close()
     backend = double.server.rsplit("/", 1)[1]
     log = tmp_path / "relay.log"
     relay = subprocess.Popen([sys.executable, str(DOUBLE), "--listen", f"127.0.0.1:{listen}",
