@@ -28,6 +28,7 @@ ARGUMENT_SPEC = {
     "settings": {"type": "dict", "default": {}},
     "first_control_plane": {"type": "str", "default": ""},
     "report_only": {"type": "bool", "default": False},
+    "advertise_addresses": {"type": "dict", "default": {}},
 }
 REFUSED = "The run was refused before any node was changed:"
 
@@ -49,7 +50,8 @@ def check(args):
     """``errors`` (the nodes' problems) and ``rows`` (host -> the doctor's rows, with ``doctor``) of the arguments."""
     nodes = {host: dict(read or {}) for host, read in args["nodes"].items()}
     # The doctor gives the ports rows of their own: they are not counted twice.
-    errors = node_errors(nodes, args["pod_subnet"], args["service_subnet"], args["check_ports"] and not args["doctor"])
+    errors = node_errors(nodes, args["pod_subnet"], args["service_subnet"], args["check_ports"] and not args["doctor"],
+                         args["advertise_addresses"])
     rows = {}
     if args["doctor"]:
         for host in nodes:

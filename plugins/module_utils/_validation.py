@@ -786,7 +786,7 @@ def _duplicates(nodes, key, normalize=lambda value: value):
     return {value: hosts for value, hosts in seen.items() if len(hosts) > 1}
 
 
-def node_errors(nodes, pod_subnet, service_subnet, check_ports=True):
+def node_errors(nodes, pod_subnet, service_subnet, check_ports=True, advertise_addresses=None):
     """What the nodes' own state forbids, one line each (an empty list when all is well).
 
     ``nodes``: host -> what kubelab.cluster.node_state read there: ``identity`` (``machine_id``,
@@ -797,8 +797,22 @@ def node_errors(nodes, pod_subnet, service_subnet, check_ports=True):
     inside the pod or service network is routed away; a port kubeadm needs, held on a node that
     is not in the cluster yet, makes kubeadm's preflight fail after the node was prepared
     (``check_ports`` false leaves the ports to the caller: the doctor gives them rows of their own).
+    ``advertise_addresses``: control plane -> its control_plane_advertise_address (``""``: kubeadm's choice, the
+    default route's address); one that is not among the node's own addresses could not be listened on by its API
+    server, and kubeadm fails only after the node was prepared. One value for the whole group gives every further
+    control plane the first one's address: the same rule names it.
     """
     errors = []
+    for host, address in sorted((advertise_addresses or {}).items()):
+        own = ((nodes.get(host) or {}).get("identity") or {}).get("addresses") or []
+        wanted = ip_address(str(address))
+        # Nothing read (the node was not reached), or not an address at all (the inputs check names that).
+        if not address or not own or wanted is None:
+            continue
+        if wanted not in [ip_address(item.split("%", 1)[0]) for item in own]:
+            errors.append("%s: control_plane_advertise_address %s is not one of its addresses (%s): its API server could "
+                          "not listen there. Set it per host (host_vars), each control plane its own address, or leave "
+                          "it empty for the default route's address." % (host, address, ", ".join(own)))
     fixes = {
         "machine_id": ("/etc/machine-id", "on each clone run `rm /etc/machine-id && systemd-machine-id-setup` "
                        "(Proxmox: or clone from a template whose /etc/machine-id is empty)"),

@@ -74,6 +74,13 @@ options:
     description: Return the problems in RV(errors) without failing.
     type: bool
     default: false
+  advertise_addresses:
+    description:
+      - Control plane host to its C(control_plane_advertise_address); an empty value (kubeadm's choice) is not checked.
+      - An address that is not among the node's own addresses (C(identity.addresses)) is refused, which also catches one
+        value set for the whole control plane group.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""

@@ -233,6 +233,24 @@ def test_every_problem_at_once_and_empty_values_never_match():
     assert node_errors(_reads(nodes), "not a cidr", "also not") == [errors[0], errors[1]]
 
 
+@pytest.mark.parametrize("advertise, refused", [
+    ({}, []),
+    ({"cp1": ""}, []),
+    ({"cp1": "192.168.3.100"}, []),
+    ({"w2": "fd00:0::102"}, []),
+    ({"cp1": "192.168.3.101"}, ["cp1"]),
+    # One value for the whole group: the first control plane owns it, the others do not.
+    ({"cp1": "192.168.3.100", "w1": "192.168.3.100", "w2": "192.168.3.100"}, ["w1", "w2"]),
+    # Not an address (the inputs check names that) or a node that was not read: nothing to compare.
+    ({"cp1": "cp1.lan"}, []),
+    ({"cp9": "192.168.3.109"}, []),
+])
+def test_an_advertise_address_must_be_one_of_the_nodes_own(advertise, refused):
+    errors = node_errors(_reads(FIT), "10.244.0.0/16", "10.96.0.0/12", advertise_addresses=advertise)
+    assert [error.split(":", 1)[0] for error in errors] == refused, errors
+    assert all("is not one of its addresses" in error and "host_vars" in error for error in errors)
+
+
 HELD = {"in_use": True, "listeners": [{"port": 6443, "processes": ["python3[812]"]}]}
 FREE = {"in_use": False, "listeners": []}
 
