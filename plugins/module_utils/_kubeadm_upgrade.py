@@ -6,7 +6,8 @@
 ``kubeadm upgrade plan`` output (``-o json`` of the output.kubeadm.k8s.io v1alpha2 and v1alpha3 kinds, and
 the text tables of older and newer releases, with or without the log lines kubeadm prints before them),
 the versions the static pod manifests of a control-plane node name, argv builders and the reading of
-``kubeadm upgrade apply``'s refusals. Nothing here runs a command; the module does, the unit tests call these
+``kubeadm upgrade apply``'s refusals, and what the kube_upgrade role still does once kubeadm is installed at the target
+(:func:`upgrade_plan`). Nothing here runs a command; the module does, the unit tests call these
 functions on real kubeadm output (tests/unit/fixtures/kubeadm/upgrade_*).
 """
 
@@ -31,6 +32,8 @@ _SECTION_RE = re.compile(r"^Upgrade to the latest (.+):$")
 # The control-plane components kubeadm upgrade writes as static pods (etcd has its own version line).
 CONTROL_PLANE_COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 MANIFEST_DIR = "/etc/kubernetes/manifests"
+# pkgs.k8s.io's Debian versions of the Kubernetes packages: <x.y.z>-<revision> (1.37.1-1.1).
+_PACKAGE_VERSION_RE = re.compile(r"^1\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)-\S+$")
 _IMAGE_TAG_RE = re.compile(r"^\s*(?:-\s*)?image:\s*\S+/(kube-apiserver|kube-controller-manager|kube-scheduler):(\S+)\s*$", re.M)
 # kubeadm's version policy refusals, one "\t- ..." line each (cmd/kubeadm/app/cmd/upgrade/common.go).
 _POLICY_RE = re.compile(r"^\s*-\s*(.+)$")
@@ -226,3 +229,57 @@ def policy_errors(text):
 def apply_succeeded(text, version):
     """Whether ``kubeadm upgrade apply`` reported success for ``version`` (its SUCCESS! line names it)."""
     return bool(re.search(r"SUCCESS! .*upgraded to \"%s\"" % re.escape(version), text or ""))
+
+
+def package_version(text):
+    """kubeadm's name (``v1.37.1``) of a Kubernetes package's Debian version (``1.37.1-1.1``), or None."""
+    match = _PACKAGE_VERSION_RE.match(str(text or "").strip())
+    return "v1.%s.%s" % match.groups() if match else None
+
+
+def installed_target(installed):
+    """The exact target: the version the kubeadm package names on the nodes of ``installed`` (node -> its packages as
+    node_state reads them). kube_upgrade installs kubeadm at kube_upgrade_version first, so a minor alone ("1.37")
+    names its patch only there. Raises ``ValueError`` naming the nodes when a kubeadm is missing or they differ."""
+    found = {node: package_version(((packages or {}).get("kubeadm") or {}).get("version")) for node, packages in installed.items()}
+    missing = sorted(node for node, version in found.items() if version is None)
+    if missing:
+        raise ValueError("no kubeadm package at a Kubernetes version on %s (%s): the upgrade installs kubeadm at the target "
+                         "first (kube_upgrade's kubeadm.yml)" % (", ".join(missing), ", ".join(
+                             "%r" % (((installed[node] or {}).get("kubeadm") or {}).get("version") or "") for node in missing)))
+    versions = sorted(set(found.values()))
+    if len(versions) != 1:
+        raise ValueError("the nodes' kubeadm packages name different versions (%s): install one patch on all of them"
+                         % ", ".join("%s %s" % (node, found[node]) for node in sorted(found)))
+    return versions[0]
+
+
+def node_plan(target, packages, node):
+    """What the kube_upgrade role still does on one node for the exact ``target`` (``v1.37.1``).
+
+    ``packages``: the node's Kubernetes packages as node_state reads them; ``node``: its Node as upgrade_check reads it
+    (``kubelet_version``, ``upgrading``: the mark a cordon of the role leaves until the uncordon). Returns
+    ``kubelet_package_at_target`` (the kubelet package is installed at the target: the role installs it after
+    ``kubeadm upgrade node``, so that is done too), ``restart`` (the Node reports another kubelet version: the running
+    kubelet is not the target's yet) and ``pending`` (either, or the mark of an interrupted run is still on the Node).
+    """
+    kubelet = (packages or {}).get("kubelet") or {}
+    at_target = bool(kubelet.get("installed")) and package_version(kubelet.get("version")) == target
+    restart = node.get("kubelet_version") != target
+    return {"kubelet_package_at_target": at_target, "restart": restart,
+            "pending": not at_target or restart or node.get("upgrading") is not None}
+
+
+def upgrade_plan(installed, cluster_version, nodes):
+    """What the upgrade still does once kubeadm is installed at the target: ``target`` (:func:`installed_target`),
+    ``nodes`` (node -> :func:`node_plan`, for the nodes of ``installed``) and ``snapshot``: whether the control plane
+    (``cluster_version``) or a Node of ``nodes`` (node -> ``kubelet_version``, ``upgrading``) is not at the target,
+    the condition of the etcd snapshot before ``kubeadm upgrade apply`` (a rerun at the target takes none).
+    Raises ``ValueError`` as :func:`installed_target` does, or for a node of ``installed`` missing from ``nodes``."""
+    target = installed_target(installed)
+    unknown = sorted(set(installed) - set(nodes))
+    if unknown:
+        raise ValueError("the packages of %s were given, but not its Node" % ", ".join(unknown))
+    return {"target": target,
+            "nodes": {name: node_plan(target, installed[name], nodes[name]) for name in installed},
+            "snapshot": cluster_version != target or any(node.get("kubelet_version") != target for node in nodes.values())}

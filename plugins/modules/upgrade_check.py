@@ -23,6 +23,10 @@ description:
     delete it for good, and refuses to without force). Nothing is evicted, cordoned or changed.
   - Fails with every problem at once unless O(report_only) (then the blocked pods are only returned - the kube_upgrade
     role passes it with its opt-in delete fallback).
+  - With O(installed) (after the upgrade installed kubeadm at the target) it checks nothing and dry-runs nothing - it
+    reads the API server's version and the Nodes and returns what the upgrade still does - RV(target), the exact
+    version the kubeadm package names, RV(snapshot) and, for each node of O(installed), C(pending), C(restart) and
+    C(kubelet_package_at_target) in RV(nodes).
   - Runs where the kubernetes Python client is (the controller, with the admin kubeconfig), like kubernetes.core's modules.
 author:
   - kubelab.cluster maintainers (@kubelab)
@@ -52,6 +56,14 @@ options:
     description: Return the pods a drain would be blocked by in RV(blocked) without failing (the version rules still fail).
     type: bool
     default: false
+  installed:
+    description:
+      - Node name to its Kubernetes packages as M(kubelab.cluster.node_state) reads them (its C(packages) result;
+        C(kubeadm) and C(kubelet) are read). Each node must be one of O(nodes).
+      - Given, the module only decides what is still to do (see the description); the version-step rules and the dry
+        run are the check the kube_upgrade role runs before any change.
+    type: dict
+    default: {}
 requirements:
   - kubernetes (the Python client)
 notes:
@@ -76,10 +88,25 @@ cluster_version:
   type: str
   sample: v1.36.1
 nodes:
-  description: Node name to its C(kubelet_version), C(unschedulable), C(upgrading) (the annotation an interrupted run left, or null).
+  description:
+    - Node name to its C(kubelet_version), C(unschedulable), C(upgrading) (the annotation an interrupted run left, or null).
+    - With O(installed), for each of its nodes also C(kubelet_package_at_target) (the kubelet package is at RV(target),
+      so its C(kubeadm upgrade node) is done too), C(restart) (the Node reports another kubelet version) and
+      C(pending) (either, or the annotation is there - the node still needs its upgrade).
   returned: always
   type: dict
   sample: {"w1": {"kubelet_version": "v1.36.1", "unschedulable": false, "upgrading": null}}
+target:
+  description: The exact version the kubeadm packages of O(installed) name (C(v1.37.1)).
+  returned: with O(installed)
+  type: str
+  sample: v1.37.1
+snapshot:
+  description:
+    - Whether the API server or a Node of O(nodes) runs another version than RV(target) - the etcd snapshot's
+      condition before C(kubeadm upgrade apply), false on a rerun at the target.
+  returned: with O(installed)
+  type: bool
 drained:
   description: The nodes whose drain was dry-run (those an upgrade to O(target) still drains), in order.
   returned: always
@@ -111,6 +138,7 @@ from ansible_collections.kubelab.cluster.plugins.module_utils._drain import (
     pods_to_evict,
     unmanaged,
 )
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_upgrade import upgrade_plan
 from ansible_collections.kubelab.cluster.plugins.module_utils._validation import upgrade_step_errors
 
 try:
@@ -137,6 +165,7 @@ def main():
         kubeconfig=dict(type="path", required=True),
         context=dict(type="str", default=""),
         report_only=dict(type="bool", default=False),
+        installed=dict(type="dict", default={}),
     ), supports_check_mode=True)
     if IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=IMPORT_ERROR)
@@ -166,6 +195,14 @@ def main():
                        "unschedulable": bool((item.get("spec") or {}).get("unschedulable")),
                        "upgrading": (item["metadata"].get("annotations") or {}).get(UPGRADE_ANNOTATION)}
     result = dict(changed=False, cluster_version=cluster_version, nodes=nodes, drained=[], evicted={}, blocked={})
+    if params["installed"]:
+        try:
+            plan = upgrade_plan(params["installed"], cluster_version, nodes)
+        except ValueError as exc:
+            module.fail_json(msg=str(exc), **result)
+        for name, verdict in plan["nodes"].items():
+            nodes[name].update(verdict)
+        module.exit_json(target=plan["target"], snapshot=plan["snapshot"], **result)
     problems = upgrade_step_errors(params["target"], cluster_version, {name: nodes[name]["kubelet_version"] for name in nodes})
     if problems:
         module.fail_json(msg="\n- ".join(["The upgrade was refused before any change:"] + problems), **result)

@@ -110,3 +110,67 @@ def test_argv_builders():
     assert up.apply_argv("kubeadm", "v1.37.1", ignore=["Swap"]) == [
         "kubeadm", "upgrade", "apply", "v1.37.1", "--yes", "--ignore-preflight-errors=Swap"]
     assert up.node_argv("kubeadm") == ["kubeadm", "upgrade", "node"]
+
+
+@pytest.mark.parametrize("text, version", [
+    ("1.37.1-1.1", "v1.37.1"), ("1.36.10-2.1", "v1.36.10"), (" 1.36.0-1.1\n", "v1.36.0"),
+    # Not a package version of pkgs.k8s.io: no revision, a minor alone, not installed, garbage.
+    ("1.37.1", None), ("1.37", None), ("", None), (None, None), ("2.0.0-1", None), ("1.37.x-1.1", None),
+])
+def test_package_version_is_kubeadms_name_of_the_debian_version(text, version):
+    assert up.package_version(text) == version
+
+
+def _packages(kubeadm="1.37.1-1.1", kubelet="1.36.4-1.1"):
+    return {name: {"installed": bool(version), "version": version or "", "held": True}
+            for name, version in (("kubeadm", kubeadm), ("kubelet", kubelet))}
+
+
+def _node(kubelet="v1.36.4", upgrading=None):
+    return {"kubelet_version": kubelet, "unschedulable": upgrading is not None, "upgrading": upgrading}
+
+
+@pytest.mark.parametrize("packages, node, expected", [
+    # Not started: the kubelet package and the running kubelet at the old version.
+    (_packages(), _node(), {"kubelet_package_at_target": False, "restart": True, "pending": True}),
+    # Interrupted after the kubelet package was installed, before the restart.
+    (_packages(kubelet="1.37.1-1.1"), _node(upgrading="v1.37.1"),
+     {"kubelet_package_at_target": True, "restart": True, "pending": True}),
+    # Interrupted after the restart, before the uncordon: only the mark says so.
+    (_packages(kubelet="1.37.1-1.1"), _node("v1.37.1", upgrading="v1.37.1"),
+     {"kubelet_package_at_target": True, "restart": False, "pending": True}),
+    # An empty annotation is still the mark.
+    (_packages(kubelet="1.37.1-1.1"), _node("v1.37.1", upgrading=""),
+     {"kubelet_package_at_target": True, "restart": False, "pending": True}),
+    # Done.
+    (_packages(kubelet="1.37.1-1.1"), _node("v1.37.1"), {"kubelet_package_at_target": True, "restart": False, "pending": False}),
+    # Another patch of the target's minor is not the target; no kubelet package at all neither.
+    (_packages(kubelet="1.37.0-1.1"), _node("v1.37.1"), {"kubelet_package_at_target": False, "restart": False, "pending": True}),
+    (_packages(kubelet=None), _node("v1.37.1"), {"kubelet_package_at_target": False, "restart": False, "pending": True}),
+])
+def test_node_plan(packages, node, expected):
+    assert up.node_plan("v1.37.1", packages, node) == expected
+
+
+@pytest.mark.parametrize("cluster, kubelets, snapshot", [
+    ("v1.36.4", ["v1.36.4", "v1.36.4"], True),     # nothing upgraded yet
+    ("v1.37.1", ["v1.37.1", "v1.36.4"], True),     # applied, a node still to do
+    ("v1.36.4", ["v1.37.1", "v1.37.1"], True),     # the control plane not at the target (cannot happen; still work)
+    ("v1.37.1", ["v1.37.1", "v1.37.1"], False),    # a rerun at the target
+    ("v1.37.0", ["v1.37.0", "v1.37.0"], True),     # a patch upgrade within the minor
+])
+def test_upgrade_plan_snapshot_only_while_something_is_not_at_the_target(cluster, kubelets, snapshot):
+    nodes = {"cp1": _node(kubelets[0]), "w1": _node(kubelets[1])}
+    plan = up.upgrade_plan({"w1": _packages()}, cluster, nodes)
+    assert plan["target"] == "v1.37.1" and plan["snapshot"] is snapshot
+    assert list(plan["nodes"]) == ["w1"]
+
+
+def test_upgrade_plan_refuses_what_it_cannot_decide():
+    nodes = {"cp1": _node(), "w1": _node()}
+    with pytest.raises(ValueError, match=r"no kubeadm package at a Kubernetes version on w1 \(''\)"):
+        up.upgrade_plan({"w1": _packages(kubeadm=None)}, "v1.36.4", nodes)
+    with pytest.raises(ValueError, match="different versions .*cp1 v1.37.0, w1 v1.37.1"):
+        up.upgrade_plan({"cp1": _packages(kubeadm="1.37.0-1.1"), "w1": _packages()}, "v1.36.4", nodes)
+    with pytest.raises(ValueError, match="packages of w9 were given, but not its Node"):
+        up.upgrade_plan({"w9": _packages()}, "v1.36.4", nodes)

@@ -109,3 +109,31 @@ def test_an_unknown_node_is_named(cluster, monkeypatch):
     kubeconfig, _client = cluster
     result, failed = call_main(monkeypatch, upgrade_check, {"target": "1.37", "nodes": ["w9"], "kubeconfig": kubeconfig})
     assert failed and "the cluster has no Node w9" in result["msg"]
+
+
+def _installed(kubeadm, kubelet):
+    return {"node1": {name: {"installed": True, "version": version, "held": True}
+                      for name, version in (("kubeadm", kubeadm), ("kubelet", kubelet))}}
+
+
+def test_with_the_installed_packages_it_decides_what_is_left_and_checks_nothing(cluster, monkeypatch):
+    kubeconfig, client = cluster
+    # A budget that blocks every drain: the check would fail; deciding what is left makes no dry run.
+    _budget(client, 2)
+    result, failed = _check(monkeypatch, kubeconfig, "1.37", installed=_installed("1.37.1-1.1", "1.36.1-1.1"))
+    assert not failed, result.get("msg")
+    assert result["target"] == "v1.37.1" and result["snapshot"] is True and result["evicted"] == {}
+    assert result["nodes"]["node1"]["pending"] is True and result["nodes"]["node1"]["restart"] is True
+    assert "pending" not in result["nodes"]["cp1"], "only the nodes whose packages were given are decided"
+    # At the cluster's own version with the kubelet package there: nothing left, no snapshot.
+    result, failed = _check(monkeypatch, kubeconfig, "1.36", installed=_installed("1.36.1-1.1", "1.36.1-1.1"))
+    assert not failed and result["snapshot"] is False
+    assert result["nodes"]["node1"] == {"kubelet_version": "v1.36.1", "unschedulable": False, "upgrading": None,
+                                        "kubelet_package_at_target": True, "restart": False, "pending": False}
+    _budget(client, 1)
+
+
+def test_without_kubeadm_installed_it_says_so(cluster, monkeypatch):
+    kubeconfig, _client = cluster
+    result, failed = _check(monkeypatch, kubeconfig, "1.37", installed=_installed("", "1.36.1-1.1"))
+    assert failed and "no kubeadm package at a Kubernetes version on node1" in result["msg"]
