@@ -35,7 +35,7 @@ from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common im
     ca_cert_hashes_from_pem,
     kubeconfig_ca_hash_text,
 )
-from ansible_collections.kubelab.cluster.plugins.module_utils._validation import drift
+from ansible_collections.kubelab.cluster.plugins.module_utils._validation import drift, package_downgrade_errors
 
 CLUSTER_CA = "/etc/kubernetes/pki/ca.crt"
 KUBELET_CONF = "/etc/kubernetes/kubelet.conf"
@@ -508,7 +508,9 @@ def decide(params, result):
     ``kubernetes_version``, else the kubeadm version this read found, else ``expected_version`` (kubeadm
     not installed yet); ``version`` names the release decided for. With ``cluster`` read:
     ``cluster.drift``, the settings of ``expected_settings`` the running control plane does not have
-    (:func:`_validation.drift`; empty before kubeadm init).
+    (:func:`_validation.drift`; empty before kubeadm init). With ``packages`` read and ``package_versions`` given:
+    ``downgrades``, a message for each package installed above the version it is to be installed at
+    (:func:`_validation.package_downgrade_errors`; empty with ``allow_downgrade``).
     """
     if "cgroup" in result:
         candidates = (params.get("kubernetes_version"), (result.get("kubeadm") or {}).get("version"), params.get("expected_version"))
@@ -519,6 +521,9 @@ def decide(params, result):
         wanted = dict(params.get("expected_settings") or {})
         result["cluster"]["drift"] = (drift(wanted, result["cluster"].get("running") or {})
                                       if wanted and result["cluster"].get("initialized") else [])
+    if "packages" in result and params.get("package_versions"):
+        result["downgrades"] = package_downgrade_errors(params["package_versions"], result["packages"],
+                                                        bool(params.get("allow_downgrade")))
     return result
 
 

@@ -352,6 +352,32 @@ def upgrade_step_errors(target, cluster_version, node_versions=None):
     return errors
 
 
+def package_downgrade_errors(wanted, packages, allow=False):
+    """Why installing the Kubernetes packages at their wanted version would move one below the version installed on
+    the node, one message each naming both and the fix (an empty list when none would, or with ``allow``:
+    kube_packages_allow_downgrade).
+
+    ``wanted``: package -> kube_packages_version (``"1.36"``, any patch of the minor, or ``"1.36.1"``); ``packages``:
+    what node_state read (package -> ``installed``, ``version`` as dpkg has it, ``1.37.1-1.1``). A package not
+    installed, or a version that cannot be read, is not a downgrade (apt decides).
+    """
+    if allow:
+        return []
+    errors = []
+    for name in sorted(wanted):
+        want = _upgrade_version(wanted[name])
+        found = (packages or {}).get(name) or {}
+        have = _upgrade_version(str(found.get("version") or "").split("-", 1)[0]) if found.get("installed") else None
+        if want is None or have is None or have[2] is None or not _older(want, have):
+            continue
+        errors.append("%s is installed at %s, above kube_packages_version %s: installing it would move it down, which "
+                      "kubeadm does not support (after upgrade.yml the inventory still names the old version?). Nothing "
+                      "was changed. Fix: set kube_packages_version (and container_runtime_kubernetes_version) to \"1.%d\" "
+                      "or later, or set kube_packages_allow_downgrade: true to move it down anyway."
+                      % (name, found["version"], _show(wanted[name]), have[1]))
+    return errors
+
+
 def _upgrade_version(value):
     match = re.match(r"^v?1\.(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?$", str(value or "").strip())
     if not match:

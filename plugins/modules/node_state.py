@@ -82,6 +82,16 @@ options:
     type: list
     elements: str
     default: []
+  package_versions:
+    description:
+      - Packages of O(packages) and the version a role installs them at (V(1.36), any patch of the minor, or
+        V(1.36.1)); RV(downgrades) names each one installed above it.
+    type: dict
+    default: {}
+  allow_downgrade:
+    description: Whether moving a package of O(package_versions) below its installed version is allowed (RV(downgrades) stays empty).
+    type: bool
+    default: false
   services:
     description: systemd units to report (C(enabled) and C(active) as C(systemctl) prints them, V(missing) without).
     type: list
@@ -308,6 +318,13 @@ packages:
   description: Package name to C(installed), C(version), C(held).
   returned: when O(packages)
   type: dict
+downgrades:
+  description:
+    - One message per package of O(package_versions) installed above the version it is to be installed at, naming both
+      and the fix (empty with O(allow_downgrade)). A role stops on it before any change.
+  returned: when O(packages) and O(package_versions)
+  type: list
+  elements: str
 services:
   description: Unit name to C(enabled), C(active).
   returned: when O(services)
@@ -387,6 +404,8 @@ def main():
             module_evidence=dict(type="dict", default={}),
             sysctls=dict(type="dict", default={}),
             packages=dict(type="list", elements="str", default=[]),
+            package_versions=dict(type="dict", default={}),
+            allow_downgrade=dict(type="bool", default=False),
             services=dict(type="list", elements="str", default=[]),
             files=dict(type="list", elements="str", default=[]),
             paths=dict(type="list", elements="str", default=[]),

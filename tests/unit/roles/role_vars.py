@@ -13,7 +13,8 @@ from ansible_collections.kubelab.cluster.plugins.module_utils._node_state import
 
 ROLES = pathlib.Path(__file__).resolve().parents[3] / "roles"
 # The one node_state read of a role whose verdicts (cgroup_v1, cluster.drift) the role's vars take: task file, register.
-NODE_READS = {"control_plane": ("config.yml", "__control_plane_node"), "worker": ("state.yml", "__worker_node")}
+NODE_READS = {"control_plane": ("config.yml", "__control_plane_node"), "worker": ("state.yml", "__worker_node"),
+              "kube_packages": ("validate.yml", "__kube_packages_node")}
 
 
 def trusted(value):

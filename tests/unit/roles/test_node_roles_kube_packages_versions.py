@@ -8,7 +8,7 @@ templar on what kubelab.cluster.node_state reports for `dpkg-query` lines shaped
 from __future__ import annotations
 
 import pytest
-from role_vars import render as _render, role_templar
+from role_vars import node_result, render as _render, role_templar
 
 from ansible_collections.kubelab.cluster.plugins.module_utils._node_state import parse_dpkg_status
 
@@ -83,3 +83,27 @@ def test_install_only_moves_kubeadm_first_and_leaves_the_others_held():
     templar = _templar("1.37", moved, kube_packages_install_only=["kubelet", "kubectl"], ansible_check_mode=False)
     assert _render(templar, "__kube_packages_to_install") == ["kubelet", "kubectl"]
     assert sorted(_render(templar, "__kube_packages_to_hold")) == ["kubectl", "kubelet"]
+
+
+def _read(lines):
+    return {"packages": parse_dpkg_status("".join(line.replace(" ", "\t", 2) + "\n" for line in lines),
+                                          ["kubelet", "kubeadm", "kubectl", "ca-certificates"])}
+
+
+@pytest.mark.parametrize(("version", "variables", "refused"), [
+    # site.yml rerun after upgrade.yml moved the node to 1.36.1, with the inventory still at 1.35: refused.
+    ("1.35", {}, ["kubeadm", "kubectl", "kubelet"]),
+    ("1.36.0", {}, ["kubeadm", "kubectl", "kubelet"]),
+    # Opted in, or the inventory raised: nothing refused. A minor is satisfied by any of its patches.
+    ("1.35", {"kube_packages_allow_downgrade": True}, []),
+    ("1.36", {}, []),
+    ("1.37", {}, []),
+    # Only the packages this run moves count (kube_upgrade's kubeadm-first step).
+    ("1.35", {"kube_packages_install_only": ["kubeadm"]}, ["kubeadm"]),
+])
+def test_a_package_installed_above_the_version_is_refused_before_any_change(version, variables, refused):
+    """validate.yml's node_state options, as the role renders them, and the module's verdict on such a node."""
+    node = node_result("kube_packages", _read(HELD_1_36_1), kube_packages_version=version, **variables)
+    assert [message.split(" ")[0] for message in node["downgrades"]] == refused
+    for message in node["downgrades"]:
+        assert "is installed at 1.36.1-1.1, above kube_packages_version '%s'" % version in message

@@ -317,3 +317,13 @@ def test_decide_reports_drift_only_on_an_initialized_control_plane():
         "control_plane_pod_subnet is 10.245.0.0/16,fd00:10:244::/56, but the cluster runs 10.244.0.0/16,fd00:10:244::/56")
     assert ns.decide({"expected_settings": wanted}, {"cluster": {"initialized": False, "running": running}})["cluster"]["drift"] == []
     assert ns.decide({}, {"cluster": {"initialized": True, "running": running}})["cluster"]["drift"] == []
+
+
+def test_decide_names_the_packages_a_role_would_move_down():
+    read = {"packages": {"kubelet": {"installed": True, "version": "1.36.1-1.1", "held": True},
+                         "ca-certificates": {"installed": True, "version": "20230311", "held": False}}}
+    node = ns.decide({"package_versions": {"kubelet": "1.35"}}, dict(read))
+    assert len(node["downgrades"]) == 1 and node["downgrades"][0].startswith("kubelet is installed at 1.36.1-1.1")
+    assert ns.decide({"package_versions": {"kubelet": "1.35"}, "allow_downgrade": True}, dict(read))["downgrades"] == []
+    assert ns.decide({"package_versions": {"kubelet": "1.36"}}, dict(read))["downgrades"] == []
+    assert "downgrades" not in ns.decide({}, dict(read))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.kubelab.cluster.plugins.module_utils._validation import (
+    package_downgrade_errors,
     drift,
     effective_settings,
     input_errors,
@@ -398,3 +399,33 @@ def test_upgrade_input_rules(values, needle):
 def test_upgrade_input_rules_pass_a_supported_target():
     assert input_errors({"kube_upgrade": {"host": "cp1", "vars": {"kube_upgrade_version": "1.36"}}}, UPGRADE_SPECS, {}, {},
                         RELEASES) == []
+
+
+def _dpkg(version):
+    return {"installed": bool(version), "version": version or "", "held": bool(version)}
+
+
+@pytest.mark.parametrize("wanted, installed, downgraded", [
+    # A minor is satisfied by any patch of it; a newer patch, the same patch or none installed is no downgrade.
+    ("1.36", "1.36.4-1.1", False), ("1.36", "1.36.0-1.1", False), ("1.36", "1.35.4-1.1", False), ("1.36", None, False),
+    ("1.36.1", "1.36.1-1.1", False), ("1.36.1", "1.36.0-1.1", False), ("1.36.1", "1.35.9-2.1", False),
+    # Below the installed minor, or below its patch: refused.
+    ("1.35", "1.36.1-1.1", True), ("1.35.4", "1.36.1-1.1", True), ("1.36.1", "1.36.2-1.1", True), ("1.34", "1.36.0-1.1", True),
+    # What cannot be read is apt's to decide.
+    ("1.35", "garbage", False), ("1.x", "1.36.1-1.1", False),
+])
+def test_package_downgrade_errors(wanted, installed, downgraded):
+    errors = package_downgrade_errors({"kubelet": wanted}, {"kubelet": _dpkg(installed)})
+    assert bool(errors) is downgraded, errors
+    if downgraded:
+        assert errors[0].startswith("kubelet is installed at %s, above kube_packages_version '%s'" % (installed, wanted))
+        assert 'kube_packages_version (and container_runtime_kubernetes_version) to "1.%s"' % installed.split(".")[1] in errors[0]
+        assert "kube_packages_allow_downgrade: true" in errors[0] and "Nothing was changed" in errors[0]
+    # The opt-in lets every one of them through.
+    assert package_downgrade_errors({"kubelet": wanted}, {"kubelet": _dpkg(installed)}, allow=True) == []
+
+
+def test_package_downgrade_errors_names_each_package_it_is_given_only():
+    installed = {name: _dpkg("1.36.1-1.1") for name in ("kubeadm", "kubectl", "kubelet")}
+    errors = package_downgrade_errors({"kubelet": "1.35", "kubeadm": "1.35"}, installed)
+    assert [error.split(" ")[0] for error in errors] == ["kubeadm", "kubelet"]
