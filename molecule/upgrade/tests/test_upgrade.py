@@ -1,16 +1,19 @@
 """The upgrade scenario's verify: after side_effect.yml (upgrade.yml 1.35 -> 1.36, interrupted once, resumed,
-rerun at the target), every node runs 1.36 with its packages held, the control plane serves 1.36, and every Node is
-back in service. The nodes are the test doubles' (tests/doubles): see molecule.yml."""
+rerun at the target), every node runs 1.36 with its packages held, the control plane serves 1.36, both control planes'
+static pods run 1.36 (kubeadm upgrade apply on up-cp1, kubeadm upgrade node on up-cp2), containerd names the new
+release's pause image, and every Node is back in service. The nodes are the test doubles' (tests/doubles): see molecule.yml."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import testinfra
 
 CONTROL_PLANE = "up-cp1"
-NODES = (CONTROL_PLANE, "up-w1")
+CONTROL_PLANES = (CONTROL_PLANE, "up-cp2")
+NODES = CONTROL_PLANES + ("up-w1",)
 TARGET = "1.36.1"
 ADMIN = "kubectl --kubeconfig /etc/kubernetes/admin.conf"
 
@@ -41,9 +44,24 @@ def test_api_server_serves_the_target():
     assert json.loads(answer.stdout)["gitVersion"] == f"v{TARGET}"
 
 
-def test_static_pods_run_the_target():
-    manifest = node(CONTROL_PLANE).file("/etc/kubernetes/manifests/kube-apiserver.yaml").content_string
-    assert f"kube-apiserver:v{TARGET}" in manifest
+@pytest.mark.parametrize("name", CONTROL_PLANES)
+def test_static_pods_run_the_target(name):
+    for component in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+        manifest = node(name).file(f"/etc/kubernetes/manifests/{component}.yaml").content_string
+        assert f"{component}:v{TARGET}" in manifest, (name, component)
+
+
+def test_the_second_control_plane_ran_kubeadm_upgrade_node():
+    """The kubeadm double's event log on up-cp2: one upgrade-node, by the resumed run (the rerun ran none)."""
+    events = [json.loads(line)["event"] for line in
+              node("up-cp2").file("/var/log/kubelab-doubles/kubeadm.log").content_string.splitlines()]
+    assert events.count("upgrade-node") == 1, events
+
+
+@pytest.mark.parametrize("name", NODES)
+def test_containerd_names_the_pause_image_of_the_target(name):
+    config = node(name).file("/etc/containerd/config.toml").content_string
+    assert re.findall(r"/pause:([0-9.]+)[\"']", config) == ["3.10.1"], name
 
 
 def test_nodes_uncordoned_ready_at_the_target_and_unmarked():
