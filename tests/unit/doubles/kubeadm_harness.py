@@ -136,3 +136,45 @@ def wait_for(port: int) -> None:
                 return
         time.sleep(0.05)
     raise AssertionError(f"nothing listens on {port}")
+
+
+def init_for_join(tmp_path: pathlib.Path, cri: str, endpoint_setting: str) -> tuple:
+    """The first control plane (kubeadm init --upload-certs, controlPlaneEndpoint when given) and a token: ``(kubeadm,
+    root, certificate key, token, CA pin)``, what a joiner needs."""
+    root = tmp_path / "root"
+    kubeadm = load("kubeadm", root, fake_proc(tmp_path))
+    extra = f"controlPlaneEndpoint: {endpoint_setting}\n" if endpoint_setting else ""
+    rc, out, err = run(kubeadm, "init", "--config", write_config(tmp_path / "k.yaml", cri, extra=extra), "--upload-certs")
+    assert rc == 0, err
+    key = out.split("[upload-certs] Using certificate key:\n", 1)[1].split("\n", 1)[0]
+    rc, out, _err = run(kubeadm, "token", "create", "--ttl", "2h")
+    token = out.strip()
+    return kubeadm, root, key, token, openssl_spki_hash(root / "etc/kubernetes/pki/ca.crt")
+
+
+def load_joiner(tmp_path: pathlib.Path, name: str, root: pathlib.Path) -> tuple:
+    """The kubeadm double of another node, rooted in tmp_path/NAME, with the first node's containerd socket."""
+    joiner_root = tmp_path / name
+    # A control plane's preflight: 2 CPUs, no port 6443/10257/10259/2379/2380 held (the fake procfs holds none).
+    joiner = load("kubeadm", joiner_root, fake_proc(tmp_path / (name + "-proc")))
+    (joiner_root / "run/containerd").mkdir(parents=True)
+    os.symlink(root / "run/containerd/containerd.sock", joiner_root / "run/containerd/containerd.sock")
+    return joiner, joiner_root
+
+
+@contextlib.contextmanager
+def cluster_to_join(tmp_path: pathlib.Path, cri: str, with_endpoint: bool = True):
+    """The first control plane (:func:`init_for_join`, its endpoint the API-server double's address unless not
+    ``with_endpoint``) with that double serving, and the kubeadm double of cp2, whose root is the current one. Yields
+    ``(kubeadm, root, endpoint, certificate key, token, CA pin, cp2's kubeadm, cp2's root)``."""
+    port = free_port()
+    endpoint = f"127.0.0.1:{port}"
+    kubeadm, root, key, token, ca_hash = init_for_join(tmp_path, cri, endpoint if with_endpoint else "")
+    server = start_apiserver(port, dict(os.environ, KUBELAB_DOUBLE_ROOT=str(root)))
+    try:
+        joiner, joiner_root = load_joiner(tmp_path, "cp2", root)
+        os.environ["KUBELAB_DOUBLE_ROOT"] = str(joiner_root)
+        yield kubeadm, root, endpoint, key, token, ca_hash, joiner, joiner_root
+    finally:
+        server.kill()
+        server.wait()

@@ -17,29 +17,7 @@ import subprocess
 
 import pytest
 
-from kubeadm_harness import HAS_OPENSSL, fake_proc, free_port, load, openssl_spki_hash, run, start_apiserver, write_config
-
-
-def _cluster(tmp_path, cri, endpoint_setting):
-    """The first control plane (kubeadm init --upload-certs) and its API-server double; returns what a joiner needs."""
-    root = tmp_path / "root"
-    kubeadm = load("kubeadm", root, fake_proc(tmp_path))
-    extra = f"controlPlaneEndpoint: {endpoint_setting}\n" if endpoint_setting else ""
-    rc, out, err = run(kubeadm, "init", "--config", write_config(tmp_path / "k.yaml", cri, extra=extra), "--upload-certs")
-    assert rc == 0, err
-    key = out.split("[upload-certs] Using certificate key:\n", 1)[1].split("\n", 1)[0]
-    rc, out, _err = run(kubeadm, "token", "create", "--ttl", "2h")
-    token = out.strip()
-    return kubeadm, root, key, token, openssl_spki_hash(root / "etc/kubernetes/pki/ca.crt")
-
-
-def _joiner(tmp_path, name, root):
-    joiner_root = tmp_path / name
-    # A control plane's preflight: 2 CPUs, no port 6443/10257/10259/2379/2380 held (the fake procfs holds none).
-    joiner = load("kubeadm", joiner_root, fake_proc(tmp_path / (name + "-proc")))
-    (joiner_root / "run/containerd").mkdir(parents=True)
-    os.symlink(root / "run/containerd/containerd.sock", joiner_root / "run/containerd/containerd.sock")
-    return joiner, joiner_root
+from kubeadm_harness import HAS_OPENSSL, cluster_to_join, load_joiner, run
 
 
 def _state(root):
@@ -48,13 +26,7 @@ def _state(root):
 
 @pytest.mark.skipif(not HAS_OPENSSL, reason="openssl is needed for the cluster's PKI")
 def test_a_control_plane_joins_with_the_certificate_key_through_the_endpoint(tmp_path, cri_socket):
-    port = free_port()
-    endpoint = f"127.0.0.1:{port}"
-    _kubeadm, root, key, token, ca_hash = _cluster(tmp_path, cri_socket, endpoint)
-    server = start_apiserver(port, dict(os.environ, KUBELAB_DOUBLE_ROOT=str(root)))
-    try:
-        joiner, joiner_root = _joiner(tmp_path, "cp2", root)
-        os.environ["KUBELAB_DOUBLE_ROOT"] = str(joiner_root)
+    with cluster_to_join(tmp_path, cri_socket) as (_kubeadm, root, endpoint, key, token, ca_hash, joiner, joiner_root):
         base = ["join", endpoint, "--token", token, "--discovery-token-ca-cert-hash", ca_hash, "--node-name", "cp2",
                 "--cri-socket", cri_socket, "--control-plane"]
         # Refused without a key (no shared certificates on the node) and with another key, touching nothing.
@@ -108,31 +80,21 @@ def test_a_control_plane_joins_with_the_certificate_key_through_the_endpoint(tmp
             locked.data["certificate_key_expires"] = (datetime.datetime.now(datetime.timezone.utc)
                                                       - datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
             locked.save()
-        joiner3, joiner3_root = _joiner(tmp_path, "cp3", root)
+        joiner3, joiner3_root = load_joiner(tmp_path, "cp3", root)
         os.environ["KUBELAB_DOUBLE_ROOT"] = str(joiner3_root)
         rc, _out, err = run(joiner3, *base[:7], "cp3", *base[8:], "--certificate-key", key)
         assert rc == 1 and 'Secret "kubeadm-certs" was not found' in err and "might have expired" in err, err
         assert "cp3" not in _state(root)["nodes"]
-    finally:
-        server.kill()
-        server.wait()
 
 
 @pytest.mark.skipif(not HAS_OPENSSL, reason="openssl is needed for the cluster's PKI")
 def test_no_control_plane_joins_a_cluster_without_a_control_plane_endpoint(tmp_path, cri_socket):
-    _kubeadm, root, key, token, ca_hash = _cluster(tmp_path, cri_socket, "")
-    port = free_port()
-    server = start_apiserver(port, dict(os.environ, KUBELAB_DOUBLE_ROOT=str(root)))
-    try:
-        joiner, joiner_root = _joiner(tmp_path, "cp2", root)
-        os.environ["KUBELAB_DOUBLE_ROOT"] = str(joiner_root)
-        rc, _out, err = run(joiner, "join", f"127.0.0.1:{port}", "--token", token, "--discovery-token-ca-cert-hash", ca_hash,
+    with cluster_to_join(tmp_path, cri_socket, with_endpoint=False) as (_kubeadm, root, endpoint, key, token, ca_hash,
+                                                                        joiner, joiner_root):
+        rc, _out, err = run(joiner, "join", endpoint, "--token", token, "--discovery-token-ca-cert-hash", ca_hash,
                             "--node-name", "cp2", "--cri-socket", cri_socket, "--control-plane", "--certificate-key", key)
         assert rc == 1
         assert ("unable to add a new control plane instance to a cluster that doesn't have a stable controlPlaneEndpoint "
                 "address") in err
         assert not (joiner_root / "etc/kubernetes/pki/ca.key").exists()
         assert "cp2" not in _state(root)["nodes"]
-    finally:
-        server.kill()
-        server.wait()

@@ -7,7 +7,7 @@ import os
 import time
 
 import pytest
-from kubeadm_harness import HAS_OPENSSL, client_call, fake_proc, free_port, load, run, start_apiserver
+from kubeadm_harness import HAS_OPENSSL, client_call, cluster_to_join, fake_proc, free_port, load, run, start_apiserver
 
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_upgrade import (
     manifest_versions,
@@ -149,15 +149,7 @@ def test_the_api_server_reports_the_applied_version_and_each_kubelet_s_own(clust
 def test_upgrade_node_on_another_control_plane_moves_its_static_pods_to_the_cluster_s_version(tmp_path, cri_socket):
     """A control plane joined through the endpoint keeps no cluster state: `upgrade node` there takes the version apply
     set from the cluster (kubeadm: the kubeadm-config ConfigMap; the double: /version of admin.conf's server)."""
-    from test_kubeadm_double_ha import _cluster, _joiner  # pylint: disable=import-outside-toplevel
-
-    port = free_port()
-    endpoint = f"127.0.0.1:{port}"
-    _kubeadm, root, key, token, ca_hash = _cluster(tmp_path, cri_socket, endpoint)
-    server = start_apiserver(port, dict(os.environ, KUBELAB_DOUBLE_ROOT=str(root)))
-    try:
-        joiner, joiner_root = _joiner(tmp_path, "cp2", root)
-        os.environ["KUBELAB_DOUBLE_ROOT"] = str(joiner_root)
+    with cluster_to_join(tmp_path, cri_socket) as (_kubeadm, root, endpoint, key, token, ca_hash, joiner, joiner_root):
         rc, _out, err = run(joiner, "join", endpoint, "--token", token, "--discovery-token-ca-cert-hash", ca_hash,
                             "--node-name", "cp2", "--cri-socket", cri_socket, "--control-plane", "--certificate-key", key)
         assert rc == 0, err
@@ -180,9 +172,6 @@ def test_upgrade_node_on_another_control_plane_moves_its_static_pods_to_the_clus
         assert set(_manifests(joiner_root).values()) == {"v1.37.2"}
         rc, out, err = run(joiner, "upgrade", "node")
         assert rc == 0 and out.count("are equal, skipping upgrade") == 3, err
-    finally:
-        server.kill()
-        server.wait()
     # Without the cluster it cannot read the version: refused, nothing moved.
     rc, _out, err = run(joiner, "upgrade", "node")
     assert rc == 1 and "unable to fetch the kubeadm-config ConfigMap" in err
