@@ -82,7 +82,9 @@ unit: ## pytest on parsers, modules, filters and role metadata
 	$(BIN)/pytest -q tests/unit
 
 molecule: docker node-image ## Molecule scenarios in Docker (MOLECULE_SCENARIOS="default node ...")
-	for s in $(MOLECULE_SCENARIOS); do $(BIN)/molecule test -s $$s; done
+	@# Each scenario's time in the log: where CI's time goes.
+	for s in $(MOLECULE_SCENARIOS); do start=$$(date +%s); $(BIN)/molecule test -s $$s; \
+	  echo "molecule: $$s passed in $$(( $$(date +%s) - start )) s"; done
 
 docker: ## Start a Docker engine if none answers
 	scripts/ensure-docker.sh
