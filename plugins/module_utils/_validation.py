@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_certs import validate_below_days
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_common import parse_go_duration
 from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_output import valid_endpoint
+from ansible_collections.kubelab.cluster.plugins.module_utils._kubeadm_upgrade import parse_version
 from ansible_collections.kubelab.cluster.plugins.module_utils._minikube import (
     MIN_CPUS,
     MIN_MEMORY_MB,
@@ -321,8 +322,8 @@ def upgrade_step_errors(target, cluster_version, node_versions=None):
     A version that cannot be read is reported too: nothing is guessed.
     """
     errors = []
-    wanted = _upgrade_version(target)
-    current = _upgrade_version(cluster_version)
+    wanted = parse_version(target)
+    current = parse_version(cluster_version)
     if wanted is None:
         return ["kube_upgrade_version = %s is not a Kubernetes version (1.NN or 1.NN.P)." % _show(target)]
     if current is None or current[2] is None:
@@ -339,7 +340,7 @@ def upgrade_step_errors(target, cluster_version, node_versions=None):
                       "Fix: give 1.%d (a patch of the current minor at or above it) or %s."
                       % (shown, cluster_version, current[1], step))
     for node, version in sorted((node_versions or {}).items()):
-        have = _upgrade_version(version)
+        have = parse_version(version)
         if have is None or have[2] is None:
             errors.append("node %s reports kubelet version %s, which cannot be read; nothing was changed." % (node, _show(version)))
         elif have[1] < wanted[1] - 1:
@@ -365,9 +366,9 @@ def package_downgrade_errors(wanted, packages, allow=False):
         return []
     errors = []
     for name in sorted(wanted):
-        want = _upgrade_version(wanted[name])
+        want = parse_version(wanted[name])
         found = (packages or {}).get(name) or {}
-        have = _upgrade_version(str(found.get("version") or "").split("-", 1)[0]) if found.get("installed") else None
+        have = parse_version(str(found.get("version") or "").split("-", 1)[0]) if found.get("installed") else None
         if want is None or have is None or have[2] is None or not _older(want, have):
             continue
         errors.append("%s is installed at %s, above kube_packages_version %s: installing it would move it down, which "
@@ -376,13 +377,6 @@ def package_downgrade_errors(wanted, packages, allow=False):
                       "or later, or set kube_packages_allow_downgrade: true to move it down anyway."
                       % (name, found["version"], _show(wanted[name]), have[1]))
     return errors
-
-
-def _upgrade_version(value):
-    match = re.match(r"^v?1\.(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?$", str(value or "").strip())
-    if not match:
-        return None
-    return (1, int(match.group(1)), int(match.group(2)) if match.group(2) is not None else None)
 
 
 def _older(wanted, have):
@@ -812,6 +806,13 @@ def _duplicates(nodes, key, normalize=lambda value: value):
     return {value: hosts for value, hosts in seen.items() if len(hosts) > 1}
 
 
+def _own_addresses(node):
+    """``(text, address)`` of each address node_state read on a node (its ``identity.addresses``; a link-local
+    address's ``%zone`` left out of the parse), those that are not addresses skipped."""
+    pairs = [(text, ip_address(text.split("%", 1)[0])) for text in ((node or {}).get("identity") or {}).get("addresses") or []]
+    return [(text, ip) for text, ip in pairs if ip is not None]
+
+
 def node_errors(nodes, pod_subnet, service_subnet, check_ports=True, advertise_addresses=None):
     """What the nodes' own state forbids, one line each (an empty list when all is well).
 
@@ -830,15 +831,15 @@ def node_errors(nodes, pod_subnet, service_subnet, check_ports=True, advertise_a
     """
     errors = []
     for host, address in sorted((advertise_addresses or {}).items()):
-        own = ((nodes.get(host) or {}).get("identity") or {}).get("addresses") or []
+        own = _own_addresses(nodes.get(host))
         wanted = ip_address(str(address))
         # Nothing read (the node was not reached), or not an address at all (the inputs check names that).
         if not address or not own or wanted is None:
             continue
-        if wanted not in [ip_address(item.split("%", 1)[0]) for item in own]:
+        if wanted not in [ip for dummy, ip in own]:
             errors.append("%s: control_plane_advertise_address %s is not one of its addresses (%s): its API server could "
                           "not listen there. Set it per host (host_vars), each control plane its own address, or leave "
-                          "it empty for the default route's address." % (host, address, ", ".join(own)))
+                          "it empty for the default route's address." % (host, address, ", ".join(text for text, dummy in own)))
     fixes = {
         "machine_id": ("/etc/machine-id", "on each clone run `rm /etc/machine-id && systemd-machine-id-setup` "
                        "(Proxmox: or clone from a template whose /etc/machine-id is empty)"),
@@ -857,10 +858,7 @@ def node_errors(nodes, pod_subnet, service_subnet, check_ports=True, advertise_a
         except ValueError:
             continue  # the inputs check reports a bad CIDR
     for host in sorted(nodes):
-        for address in ((nodes[host] or {}).get("identity") or {}).get("addresses") or []:
-            ip = ip_address(address.split("%", 1)[0])
-            if ip is None:
-                continue
+        for address, ip in _own_addresses(nodes[host]):
             for name, network in networks:
                 if ip.version == network.version and ip in network:
                     errors.append("%s has the address %s inside %s (%s = %s): its traffic would be routed into the "
